@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One-stop set-up for a fresh Debian machine (run as root):
+#   ./setup.sh demo   installs what CineCut needs, builds it, makes the Big Buck Bunny trailer
+#   ./setup.sh test   installs what the tests need (media and models too), runs the tests
+# Everything fetched goes to caches outside the clone (~/.cache/cinecut, and the
+# cargo target dir CARGO_TARGET_DIR, default ~/.cache/cinecut/target), so a
+# second run on the same machine is quick; nothing depends on those caches.
+set -euo pipefail
+cd "$(dirname "$0")"
+cmd=${1:-}
+case "$cmd" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
+
+APT_PKGS="ffmpeg fonts-dejavu-core ca-certificates python3 python3-venv python3-pip gcc pkg-config"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if ! command -v cargo >/dev/null; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "setup: no Rust toolchain found; installing Debian's cargo (needs Rust >= 1.80)" >&2
+  apt-get install -y -qq cargo >/dev/null
+fi
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinecut/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+if [ "$cmd" = demo ]; then
+  scripts/fixtures.sh demo
+  cargo build --release --locked
+  exec "$CARGO_TARGET_DIR/release/cinecut" demo
+fi
+
+scripts/fixtures.sh tests
+cargo build --locked --all-targets
+exec cargo test --locked -- --test-threads=2

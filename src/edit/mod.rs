@@ -1,0 +1,446 @@
+//! The editor: turns what we know about the film into a three-act timeline.
+//!
+//! Pure logic (no I/O): cold open → act 1 → act 2 → silence beat → act 3
+//! montage → title card → button. Each act draws its clips from its part of
+//! the story, at the vibe's pace, never across a shot boundary, never from the
+//! same shot twice, never past the spoiler line.
+
+use crate::analysis::Shot;
+use crate::manifest::{Act, Card, Clip, Item};
+use crate::story::structure::Structure;
+use crate::subtitles::{Cue, CueKind};
+use crate::vibes::{Transition, Vibe};
+
+pub struct EditInput<'a> {
+    pub shots: &'a [Shot],
+    pub flashes: &'a [f64],
+    pub cues: &'a [Cue],
+    pub structure: &'a Structure,
+    pub vibe: &'a Vibe,
+    pub runtime_s: f64,
+    pub fps: f64,
+    pub target_length_s: f64,
+    pub spoiler_line_s: f64,
+    pub title: String,
+}
+
+pub struct Edit {
+    pub timeline: Vec<Item>,
+    pub notes: Vec<String>,
+}
+
+const TITLE_S: f64 = 3.5;
+const SILENCE_S: f64 = 3.0;
+const BUTTON_S: f64 = 2.5;
+
+/// A shot as the editor sees it: where it is, how strong it is, what it says.
+#[derive(Clone, Debug)]
+struct Candidate {
+    shot: usize,
+    start: f64,
+    end: f64,
+    score: f64,
+    calm: f64,
+}
+
+pub fn assemble(inp: &EditInput) -> Edit {
+    let mut notes = Vec::new();
+    let fps = inp.fps;
+    let margin = 6.0 / fps; // keep clear of boundaries and flashes by 6 frames
+    let r = inp.runtime_s;
+    let st = inp.structure;
+    let spoiler = inp.spoiler_line_s.min(r);
+    let cands: Vec<Candidate> = inp
+        .shots
+        .iter()
+        .map(|s| {
+            let sg = &s.signals;
+            let emo = cue_intensity(inp.cues, s.start_s, s.end_s);
+            let score = 0.30 * sg.motion as f64
+                + 0.20 * sg.contrast as f64
+                + 0.20 * sg.uniqueness as f64
+                + 0.10 * sg.saturation as f64
+                + 0.20 * emo;
+            Candidate {
+                shot: s.index,
+                start: s.start_s,
+                end: s.end_s.min(spoiler),
+                score,
+                calm: 1.0 - sg.motion as f64,
+            }
+        })
+        .filter(|c| c.end - c.start > 2.0 * margin + 0.5)
+        .collect();
+
+    let vibe = inp.vibe;
+    let pace = vibe.act_cut_s;
+    let fixed = TITLE_S + SILENCE_S + BUTTON_S + pace[0];
+    let body = (inp.target_length_s - fixed).max(pace[0] * 3.0);
+    let shares = split_body(body, pace, vibe.clips);
+    let ranges = [
+        (0.02 * r, (st.begin_t + st.escalation_t) / 2.0),
+        (st.begin_t, st.climax_t.min(spoiler)),
+        (st.escalation_t, spoiler),
+    ];
+    let mut used = vec![false; inp.shots.len()];
+    let mut timeline = Vec::new();
+
+    // Cold open: the strongest moment of the middle of the film, as a hook.
+    let (lo, hi) = ranges[1];
+    if let Some(c) = best(&cands, &used, lo, hi, pace[0] + 2.0 * margin, |c| c.score) {
+        used[c.shot] = true;
+        timeline.push(Item::Clip(make_clip(
+            &c,
+            Act::ColdOpen,
+            pace[0],
+            margin,
+            inp,
+            Transition::HardCut,
+            0.0,
+            "cold open: the strongest shot of the escalation, as a hook",
+        )));
+    }
+    let acts = [Act::Act1, Act::Act2, Act::Act3];
+    for (a, act) in acts.iter().enumerate() {
+        if *act == Act::Act3 {
+            // The silence beat: a calm shot held before the montage.
+            let (lo, hi) = ranges[2];
+            if let Some(c) = best(&cands, &used, lo, hi, SILENCE_S + 2.0 * margin, |c| c.calm) {
+                used[c.shot] = true;
+                timeline.push(Item::Clip(make_clip(
+                    &c,
+                    Act::SilenceBeat,
+                    SILENCE_S,
+                    margin,
+                    inp,
+                    Transition::FadeToBlack,
+                    0.5,
+                    "silence beat: the calmest shot before the climax, held in near silence",
+                )));
+            }
+        }
+        let n = ((shares[a] / pace[a]).round() as usize).max(1);
+        let (lo, hi) = ranges[a];
+        let mut picked = pick_spread(&cands, &used, lo, hi, n, pace[a] * 0.7 + 2.0 * margin);
+        if picked.len() < n {
+            notes.push(format!(
+                "{act:?}: only {} of {n} clips found in {lo:.0}-{hi:.0} s",
+                picked.len()
+            ));
+        }
+        match act {
+            Act::Act1 => picked.sort_by(|x, y| x.start.total_cmp(&y.start)),
+            _ => picked.sort_by(|x, y| x.score.total_cmp(&y.score)),
+        }
+        for (k, c) in picked.iter().enumerate() {
+            used[c.shot] = true;
+            let (t, d) = transition_for(vibe, *act, k == 0);
+            // Cut lengths vary around the act's average so the rhythm breathes.
+            let wobble = [1.0, 0.8, 1.2, 0.9, 1.1][k % 5];
+            let why = format!(
+                "{}: score {:.2} at {:.0}% of the film",
+                act_name(*act),
+                c.score,
+                100.0 * c.start / r
+            );
+            timeline.push(Item::Clip(make_clip(
+                c,
+                *act,
+                pace[a] * wobble,
+                margin,
+                inp,
+                t,
+                d,
+                &why,
+            )));
+        }
+    }
+    timeline.push(Item::Card(Card {
+        act: Act::Title,
+        text: inp.title.clone(),
+        duration_s: TITLE_S,
+        transition: Transition::FadeToBlack,
+        transition_s: 0.6,
+    }));
+    // Button: one last beat after the title, from the first half (no spoilers).
+    if let Some(c) = best(
+        &cands,
+        &used,
+        0.05 * r,
+        st.escalation_t,
+        BUTTON_S + 2.0 * margin,
+        |c| c.score * 0.5 + cue_intensity(inp.cues, c.start, c.end),
+    ) {
+        timeline.push(Item::Clip(make_clip(
+            &c,
+            Act::Button,
+            BUTTON_S,
+            margin,
+            inp,
+            Transition::FadeToBlack,
+            0.4,
+            "button: a last beat after the title",
+        )));
+    }
+    Edit { timeline, notes }
+}
+
+fn act_name(a: Act) -> &'static str {
+    match a {
+        Act::ColdOpen => "cold open",
+        Act::Act1 => "act 1 setup",
+        Act::Act2 => "act 2 escalation",
+        Act::SilenceBeat => "silence beat",
+        Act::Act3 => "act 3 montage",
+        Act::Title => "title",
+        Act::Button => "button",
+        Act::EndCard => "end card",
+    }
+}
+
+/// Splits the body's seconds across the three acts so that, at each act's
+/// pace, the clip count lands inside the vibe's range when it can.
+fn split_body(body: f64, pace: [f64; 3], clips: [u32; 2]) -> [f64; 3] {
+    let mut s = [0.38, 0.36, 0.26];
+    let count = |s: &[f64; 3]| (0..3).map(|i| body * s[i] / pace[i]).sum::<f64>() + 3.0;
+    for _ in 0..200 {
+        let n = count(&s);
+        if n > clips[1] as f64 && s[2] > 0.08 {
+            s[2] -= 0.01;
+            s[0] += 0.01;
+        } else if n > clips[1] as f64 && s[1] > 0.15 {
+            s[1] -= 0.01;
+            s[0] += 0.01;
+        } else if n < clips[0] as f64 && s[0] > 0.2 {
+            s[0] -= 0.01;
+            s[2] += 0.01;
+        } else {
+            break;
+        }
+    }
+    [body * s[0], body * s[1], body * s[2]]
+}
+
+fn transition_for(v: &Vibe, act: Act, first_of_act: bool) -> (Transition, f64) {
+    let [primary, secondary] = v.transitions;
+    let t = if first_of_act {
+        secondary
+    } else if act == Act::Act3 {
+        Transition::HardCut
+    } else {
+        primary
+    };
+    let d = match t {
+        Transition::Crossfade => {
+            if act == Act::Act1 {
+                0.5
+            } else {
+                0.3
+            }
+        }
+        Transition::FadeToBlack | Transition::FadeToWhite => 0.4,
+        _ => 0.0,
+    };
+    (t, d)
+}
+
+fn cue_intensity(cues: &[Cue], a: f64, b: f64) -> f64 {
+    cues.iter()
+        .filter(|c| c.kind == CueKind::Dialogue && c.start_s < b && c.end_s > a)
+        .map(|c| c.emotion.intensity as f64)
+        .fold(0.0, f64::max)
+}
+
+fn best(
+    cands: &[Candidate],
+    used: &[bool],
+    lo: f64,
+    hi: f64,
+    min_len: f64,
+    key: impl Fn(&Candidate) -> f64,
+) -> Option<Candidate> {
+    cands
+        .iter()
+        .filter(|c| !used[c.shot] && c.start >= lo && c.start < hi && c.end - c.start >= min_len)
+        .max_by(|a, b| key(a).total_cmp(&key(b)))
+        .cloned()
+}
+
+/// Picks `n` strong shots spread over [lo, hi): the range is cut into `n`
+/// slices and each slice gives its best unused shot, so an act tells its part
+/// of the story instead of clustering on one loud scene.
+fn pick_spread(
+    cands: &[Candidate],
+    used: &[bool],
+    lo: f64,
+    hi: f64,
+    n: usize,
+    min_len: f64,
+) -> Vec<Candidate> {
+    let mut taken = used.to_vec();
+    let mut out = Vec::new();
+    let w = (hi - lo) / n as f64;
+    for k in 0..n {
+        let (a, b) = (lo + k as f64 * w, lo + (k + 1) as f64 * w);
+        if let Some(c) = best(cands, &taken, a, b, min_len, |c| c.score) {
+            taken[c.shot] = true;
+            out.push(c);
+        }
+    }
+    // Slices with no usable shot: fill from anywhere in the range.
+    while out.len() < n {
+        match best(cands, &taken, lo, hi, min_len, |c| c.score) {
+            Some(c) => {
+                taken[c.shot] = true;
+                out.push(c);
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_clip(
+    c: &Candidate,
+    act: Act,
+    want: f64,
+    margin: f64,
+    inp: &EditInput,
+    transition: Transition,
+    transition_s: f64,
+    why: &str,
+) -> Clip {
+    let fps = inp.fps;
+    let lo = c.start + margin;
+    let hi = c.end - margin;
+    let len = want.min(hi - lo).max(0.5);
+    // A dialogue cue that fits inside the shot is taken whole; otherwise the
+    // clip sits in the middle of the shot, clear of flashes.
+    let cue = inp.cues.iter().find(|q| {
+        q.kind == CueKind::Dialogue
+            && q.start_s - 0.1 >= lo
+            && q.end_s + 0.2 <= hi
+            && q.end_s - q.start_s <= len * 2.0
+    });
+    let (mut a, mut b) = match cue {
+        Some(q) => ((q.start_s - 0.1).max(lo), (q.end_s + 0.2).min(hi)),
+        None => {
+            let mid = (lo + hi) / 2.0;
+            (mid - len / 2.0, mid + len / 2.0)
+        }
+    };
+    for f in inp.flashes {
+        if (*f - a).abs() < margin {
+            a = (f + margin).min(b - 0.5);
+        }
+        if (*f - b).abs() < margin {
+            b = (f - margin).max(a + 0.5);
+        }
+    }
+    // Snap both ends to frame starts so the render is frame-exact.
+    let a = (a * fps).ceil() / fps;
+    let b = (b * fps).floor() / fps;
+    let (transition, transition_s) = if transition_s > (b - a) / 2.0 {
+        (Transition::HardCut, 0.0)
+    } else {
+        (transition, transition_s)
+    };
+    Clip {
+        act,
+        source_in_s: a,
+        source_out_s: b,
+        transition,
+        transition_s,
+        shot_index: Some(c.shot),
+        zone: Some(
+            match act {
+                Act::Act1 | Act::Button => "beginning",
+                Act::Act2 | Act::ColdOpen => "escalation",
+                _ => "climax",
+            }
+            .into(),
+        ),
+        beat_type: None,
+        dialogue: cue.map(|q| q.text.clone()),
+        film_gain_db: if act == Act::SilenceBeat { -18.0 } else { 0.0 },
+        score: (c.score * 1000.0).round() / 1000.0,
+        reasoning: why.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Signals;
+    use crate::story::structure::prior_structure;
+
+    fn shots(n: usize, len: f64) -> Vec<Shot> {
+        (0..n)
+            .map(|i| Shot {
+                index: i,
+                start_s: i as f64 * len,
+                end_s: (i + 1) as f64 * len,
+                start_frame: (i as f64 * len * 24.0) as u64,
+                end_frame: ((i + 1) as f64 * len * 24.0) as u64,
+                keyframe_s: (i as f64 + 0.5) * len,
+                signals: Signals {
+                    motion: ((i * 7) % 10) as f32 / 10.0,
+                    contrast: ((i * 3) % 10) as f32 / 10.0,
+                    ..Default::default()
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_acts_inside_shots_before_spoiler_line() {
+        let sh = shots(150, 4.0);
+        let st = prior_structure(600.0);
+        let vibe = crate::vibes::get("action").unwrap();
+        let e = assemble(&EditInput {
+            shots: &sh,
+            flashes: &[],
+            cues: &[],
+            structure: &st,
+            vibe: &vibe,
+            runtime_s: 600.0,
+            fps: 24.0,
+            target_length_s: 120.0,
+            spoiler_line_s: 510.0,
+            title: "T".into(),
+        });
+        let clips: Vec<&Clip> = e
+            .timeline
+            .iter()
+            .filter_map(|i| match i {
+                Item::Clip(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(clips.len() >= 20, "{}", clips.len());
+        let mut seen = std::collections::HashSet::new();
+        for c in &clips {
+            let s = &sh[c.shot_index.unwrap()];
+            assert!(
+                c.source_in_s >= s.start_s && c.source_out_s <= s.end_s,
+                "{c:?}"
+            );
+            assert!(c.source_out_s <= 510.0);
+            assert!(seen.insert(c.shot_index), "shot used twice");
+        }
+        let mean = |a: Act| {
+            let v: Vec<f64> = clips
+                .iter()
+                .filter(|c| c.act == a)
+                .map(|c| c.source_out_s - c.source_in_s)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        assert!(mean(Act::Act1) > mean(Act::Act2) && mean(Act::Act2) > mean(Act::Act3));
+        assert!(e
+            .timeline
+            .iter()
+            .any(|i| matches!(i, Item::Card(c) if c.act == Act::Title)));
+    }
+}

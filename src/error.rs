@@ -1,0 +1,65 @@
+//! The one error type the command line sees.
+//!
+//! Every module has its own error enum; they all convert into [`Error`], whose
+//! variants decide the exit code: 2 for usage and input problems (the user can
+//! fix them), 1 for everything else. Messages name the file and the problem.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user's input is wrong: a missing or unreadable film, bad subtitles,
+    /// an output that cannot be written. Exit code 2.
+    #[error("{}: {msg}", path.display())]
+    Input { path: PathBuf, msg: String },
+    /// The command line itself is wrong (unknown vibe, bad option). Exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// An external tool (ffmpeg, llama-server) failed. Exit code 1.
+    #[error("{tool} failed: {msg}")]
+    Tool { tool: String, msg: String },
+    /// Reading or writing one of our own files failed. Exit code 1.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn input(path: impl AsRef<Path>, msg: impl Into<String>) -> Self {
+        Error::Input {
+            path: path.as_ref().to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+    pub fn tool(tool: &str, msg: impl Into<String>) -> Self {
+        Error::Tool {
+            tool: tool.to_string(),
+            msg: msg.into(),
+        }
+    }
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input { .. } | Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl From<crate::vibes::VibeError> for Error {
+    fn from(e: crate::vibes::VibeError) -> Self {
+        Error::Usage(e.to_string())
+    }
+}

@@ -1,0 +1,20 @@
+//! CineCut: cut a film into a trailer.
+//!
+//! The pipeline is a chain of stages, each a function from earlier artifacts
+//! to one new artifact saved in the work directory (see `pipeline`). The
+//! binary in `main.rs` is a thin shell over these modules.
+
+pub mod analysis;
+pub mod cli;
+pub mod demo;
+pub mod doctor;
+pub mod edit;
+pub mod error;
+pub mod manifest;
+pub mod media;
+pub mod pipeline;
+pub mod story;
+pub mod subtitles;
+pub mod ui;
+pub mod vibes;
+pub mod workdir;

@@ -1,0 +1,317 @@
+//! TRAILER_MANIFEST.json: the edit decision list, and the contract between the
+//! thinking stages and the renderer.
+//!
+//! Everything the renderer does is written here and can be edited by hand;
+//! `cinecut render` takes an edited manifest back. Loading validates every
+//! field and names the bad one (`timeline[3].source_out_s: ...`).
+
+use crate::error::{Error, Result};
+use crate::vibes::{Grade, Transition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST_SCHEMA: u32 = 1;
+pub const MANIFEST_NAME: &str = "TRAILER_MANIFEST.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub cinecut_version: String,
+    pub film: FilmRef,
+    pub vibe: String,
+    pub target_length_s: f64,
+    pub structure: StructureRef,
+    /// No footage after this time of the film is used (spoilers).
+    pub spoiler_line_s: f64,
+    #[serde(default)]
+    pub beat_grid: Option<BeatGridRef>,
+    #[serde(default)]
+    pub music: Option<MusicRef>,
+    pub render: RenderSettings,
+    pub timeline: Vec<Item>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilmRef {
+    pub path: PathBuf,
+    pub fingerprint: String,
+    pub title: String,
+    pub duration_s: f64,
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    pub has_audio: bool,
+    #[serde(default)]
+    pub subtitles: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StructureRef {
+    pub begin_t: f64,
+    pub escalation_t: f64,
+    pub climax_t: f64,
+    pub source: String,
+    pub reasoning: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BeatGridRef {
+    pub bpm: f64,
+    pub beats: Vec<f64>,
+    #[serde(default)]
+    pub downbeats: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MusicRef {
+    pub path: PathBuf,
+    pub source: String,
+    pub title: String,
+    #[serde(default)]
+    pub artist: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+    #[serde(default)]
+    pub licence_url: Option<String>,
+    #[serde(default)]
+    pub attribution: Option<String>,
+    /// Where in the track the trailer's music starts and ends.
+    pub in_s: f64,
+    pub out_s: f64,
+    pub gain_db: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub crf: u32,
+    pub preset: String,
+    pub audio_sample_rate: u32,
+    pub loudness_lufs: f64,
+    pub true_peak_db: f64,
+    pub grade: Grade,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Act {
+    ColdOpen,
+    Act1,
+    Act2,
+    SilenceBeat,
+    Act3,
+    Title,
+    Button,
+    EndCard,
+}
+
+/// One piece of the trailer's timeline, in playing order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Item {
+    Clip(Clip),
+    Card(Card),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Clip {
+    pub act: Act,
+    pub source_in_s: f64,
+    pub source_out_s: f64,
+    /// How this item begins: the transition from the previous item.
+    pub transition: Transition,
+    /// Length of the transition (overlap for crossfades, fade for fades).
+    pub transition_s: f64,
+    #[serde(default)]
+    pub shot_index: Option<usize>,
+    #[serde(default)]
+    pub zone: Option<String>,
+    #[serde(default)]
+    pub beat_type: Option<String>,
+    #[serde(default)]
+    pub dialogue: Option<String>,
+    /// Film audio level for this clip in dB (0 = as in the film).
+    #[serde(default)]
+    pub film_gain_db: f64,
+    #[serde(default)]
+    pub score: f64,
+    #[serde(default)]
+    pub reasoning: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    pub act: Act,
+    pub text: String,
+    pub duration_s: f64,
+    pub transition: Transition,
+    pub transition_s: f64,
+}
+
+impl Item {
+    pub fn act(&self) -> Act {
+        match self {
+            Item::Clip(c) => c.act,
+            Item::Card(c) => c.act,
+        }
+    }
+    pub fn duration_s(&self) -> f64 {
+        match self {
+            Item::Clip(c) => c.source_out_s - c.source_in_s,
+            Item::Card(c) => c.duration_s,
+        }
+    }
+    pub fn transition(&self) -> (Transition, f64) {
+        match self {
+            Item::Clip(c) => (c.transition, c.transition_s),
+            Item::Card(c) => (c.transition, c.transition_s),
+        }
+    }
+}
+
+/// Whole frames at `fps` for a duration; the renderer and the manifest's total
+/// agree because both count frames, not seconds.
+pub fn frames(duration_s: f64, fps: f64) -> u64 {
+    (duration_s * fps).round().max(1.0) as u64
+}
+
+impl Manifest {
+    /// Frames of each item and the overlap of each crossfade, as rendered.
+    pub fn item_frames(&self) -> Vec<(u64, u64)> {
+        let fps = self.render.fps;
+        self.timeline
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                let n = frames(it.duration_s(), fps);
+                let (t, d) = it.transition();
+                let overlap = if i > 0 && t == Transition::Crossfade {
+                    frames(d, fps).min(n / 2)
+                } else {
+                    0
+                };
+                (n, overlap)
+            })
+            .collect()
+    }
+
+    /// The trailer's length in seconds, as the renderer will make it.
+    pub fn total_duration_s(&self) -> f64 {
+        let f: u64 = self.item_frames().iter().map(|(n, o)| n - o).sum();
+        f as f64 / self.render.fps
+    }
+
+    pub fn clips(&self) -> impl Iterator<Item = &Clip> {
+        self.timeline.iter().filter_map(|i| match i {
+            Item::Clip(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::input(path, "no such manifest"),
+            _ => Error::input(path, format!("cannot read: {e}")),
+        })?;
+        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::input(
+                path,
+                format!(
+                    "not a valid manifest (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        m.validate().map_err(|msg| Error::input(path, msg))?;
+        Ok(m)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
+        crate::workdir::atomic_write(path, &json)
+    }
+
+    /// Checks every field a renderer relies on; the message names the field.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.schema_version != MANIFEST_SCHEMA {
+            return Err(format!(
+                "schema_version: {} is not supported (this cinecut reads {MANIFEST_SCHEMA})",
+                self.schema_version
+            ));
+        }
+        let r = &self.render;
+        if !(r.width >= 16 && r.height >= 16 && r.width % 2 == 0 && r.height % 2 == 0) {
+            return Err("render.width/height: must be even and at least 16".into());
+        }
+        if !(r.fps > 1.0 && r.fps <= 120.0) {
+            return Err(format!("render.fps: {} is outside 1..120", r.fps));
+        }
+        if r.crf > 51 {
+            return Err("render.crf: must be 0..51".into());
+        }
+        if !(-40.0..=-5.0).contains(&r.loudness_lufs) {
+            return Err("render.loudness_lufs: must be within -40..-5".into());
+        }
+        if r.true_peak_db > 0.0 {
+            return Err("render.true_peak_db: must be at most 0".into());
+        }
+        if self.timeline.is_empty() {
+            return Err("timeline: is empty".into());
+        }
+        let film_end = self.film.duration_s;
+        for (i, it) in self.timeline.iter().enumerate() {
+            let at = |f: &str| format!("timeline[{i}].{f}");
+            match it {
+                Item::Clip(c) => {
+                    if !(c.source_in_s >= 0.0 && c.source_in_s.is_finite()) {
+                        return Err(format!("{}: must be >= 0", at("source_in_s")));
+                    }
+                    if !(c.source_out_s > c.source_in_s) {
+                        return Err(format!("{}: must be after source_in_s", at("source_out_s")));
+                    }
+                    if c.source_out_s > film_end + 1e-3 {
+                        return Err(format!(
+                            "{}: {:.3} is past the film's end ({film_end:.3} s)",
+                            at("source_out_s"),
+                            c.source_out_s
+                        ));
+                    }
+                    if !(-60.0..=12.0).contains(&c.film_gain_db) {
+                        return Err(format!("{}: must be within -60..12 dB", at("film_gain_db")));
+                    }
+                }
+                Item::Card(c) => {
+                    if !(c.duration_s > 0.0 && c.duration_s <= 30.0) {
+                        return Err(format!("{}: must be within 0..30 s", at("duration_s")));
+                    }
+                }
+            }
+            let (_, d) = it.transition();
+            if !(0.0..=it.duration_s() / 2.0 + 1e-9).contains(&d) {
+                return Err(format!(
+                    "{}: must be between 0 and half the item's length",
+                    at("transition_s")
+                ));
+            }
+        }
+        if let Some(m) = &self.music {
+            if !(m.out_s > m.in_s && m.in_s >= 0.0) {
+                return Err("music.out_s: must be after music.in_s".into());
+            }
+        }
+        Ok(())
+    }
+}

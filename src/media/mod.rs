@@ -1,0 +1,7 @@
+//! Everything that talks to ffmpeg: the one process runner, probing, filter
+//! text escaping and the one-pass render.
+
+pub mod escape;
+pub mod ffmpeg;
+pub mod probe;
+pub mod render;

@@ -1,0 +1,258 @@
+//! Probing a film with ffprobe: streams, duration, frame rate, rotation, audio.
+//!
+//! Inputs are validated by what ffprobe finds in them, never by extension: a
+//! text file renamed `.mp4` fails here with a message that says so.
+
+use crate::error::{Error, Result};
+use crate::media::ffmpeg;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Probe {
+    pub path: PathBuf,
+    pub format: String,
+    pub duration_s: f64,
+    /// Average frame rate (frames / duration), right for variable frame rate.
+    pub fps: f64,
+    /// The stream's nominal rate; differs from `fps` on variable frame rate files.
+    pub nominal_fps: f64,
+    pub variable_frame_rate: bool,
+    pub video_codec: String,
+    /// Coded size.
+    pub width: u32,
+    pub height: u32,
+    /// Degrees clockwise the picture must be turned to display upright.
+    pub rotation: i32,
+    pub has_audio: bool,
+    pub audio_codec: Option<String>,
+    pub audio_channels: u32,
+    pub audio_sample_rate: u32,
+    /// Text subtitle streams (stream index, codec, language).
+    pub subtitle_streams: Vec<SubtitleStream>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubtitleStream {
+    pub index: u32,
+    pub codec: String,
+    pub language: Option<String>,
+}
+
+impl Probe {
+    /// Picture size as displayed (rotation applied).
+    pub fn display_size(&self) -> (u32, u32) {
+        if self.rotation.rem_euclid(180) == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default)]
+    streams: Vec<RawStream>,
+    format: Option<RawFormat>,
+}
+
+#[derive(Deserialize)]
+struct RawFormat {
+    format_name: Option<String>,
+    duration: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawStream {
+    index: u32,
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
+    duration: Option<String>,
+    nb_frames: Option<String>,
+    channels: Option<u32>,
+    sample_rate: Option<String>,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
+    #[serde(default)]
+    side_data_list: Vec<serde_json::Value>,
+    #[serde(default)]
+    disposition: std::collections::HashMap<String, i64>,
+}
+
+fn ratio(s: &Option<String>) -> f64 {
+    let Some(s) = s else { return 0.0 };
+    match s.split_once('/') {
+        Some((a, b)) => {
+            let (a, b) = (
+                a.parse::<f64>().unwrap_or(0.0),
+                b.parse::<f64>().unwrap_or(0.0),
+            );
+            if b > 0.0 {
+                a / b
+            } else {
+                0.0
+            }
+        }
+        None => s.parse().unwrap_or(0.0),
+    }
+}
+
+fn num(s: &Option<String>) -> Option<f64> {
+    s.as_ref()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// Probes `path`. Errors are input errors that name the file.
+pub fn probe(path: &Path) -> Result<Probe> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(path, "no such file"),
+        _ => Error::input(path, format!("cannot read: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(Error::input(path, "is a folder, not a video file"));
+    }
+    if meta.len() == 0 {
+        return Err(Error::input(path, "is empty (0 bytes)"));
+    }
+    let out = ffmpeg::probe_output(&crate::args![
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        path
+    ])
+    .map_err(|e| match e {
+        Error::Tool { msg, .. } if !msg.contains("not found on PATH") => {
+            Error::input(path, format!("is not a video ffmpeg can read ({msg})"))
+        }
+        other => other,
+    })?;
+    parse(path, &out)
+}
+
+fn parse(path: &Path, json: &[u8]) -> Result<Probe> {
+    let raw: Raw = serde_json::from_slice(json)
+        .map_err(|e| Error::input(path, format!("ffprobe gave unreadable output: {e}")))?;
+    let video = raw
+        .streams
+        .iter()
+        .filter(|s| s.codec_type.as_deref() == Some("video"))
+        // Cover art is a one-frame "video" stream; the film is the other one.
+        .find(|s| s.disposition.get("attached_pic").copied().unwrap_or(0) == 0)
+        .ok_or_else(|| Error::input(path, "has no video stream — is it a film?"))?;
+    let audio = raw
+        .streams
+        .iter()
+        .find(|s| s.codec_type.as_deref() == Some("audio"));
+    let fmt_duration = raw.format.as_ref().and_then(|f| num(&f.duration));
+    let duration_s = num(&video.duration)
+        .or(fmt_duration)
+        .filter(|d| *d > 0.0)
+        .ok_or_else(|| {
+            Error::input(
+                path,
+                "has no known duration (a still image or a broken file?)",
+            )
+        })?;
+    let nominal_fps = ratio(&video.r_frame_rate);
+    let mut fps = ratio(&video.avg_frame_rate);
+    if let Some(n) = num(&video.nb_frames) {
+        if n > 1.0 && fps <= 0.0 {
+            fps = n / duration_s;
+        }
+    }
+    if !(fps > 0.0 && fps < 1000.0) {
+        fps = if nominal_fps > 0.0 && nominal_fps < 1000.0 {
+            nominal_fps
+        } else {
+            25.0
+        };
+    }
+    let variable_frame_rate = nominal_fps > 0.0 && (nominal_fps - fps).abs() / fps > 0.01;
+    let rotation = rotation_of(video);
+    let width = video.width.unwrap_or(0);
+    let height = video.height.unwrap_or(0);
+    if width == 0 || height == 0 {
+        return Err(Error::input(path, "video stream has no picture size"));
+    }
+    Ok(Probe {
+        path: path.to_path_buf(),
+        format: raw.format.and_then(|f| f.format_name).unwrap_or_default(),
+        duration_s,
+        fps,
+        nominal_fps,
+        variable_frame_rate,
+        video_codec: video.codec_name.clone().unwrap_or_default(),
+        width,
+        height,
+        rotation,
+        has_audio: audio.is_some(),
+        audio_codec: audio.and_then(|a| a.codec_name.clone()),
+        audio_channels: audio.and_then(|a| a.channels).unwrap_or(0),
+        audio_sample_rate: audio
+            .and_then(|a| num(&a.sample_rate))
+            .map(|v| v as u32)
+            .unwrap_or(0),
+        subtitle_streams: raw
+            .streams
+            .iter()
+            .filter(|s| s.codec_type.as_deref() == Some("subtitle"))
+            .map(|s| SubtitleStream {
+                index: s.index,
+                codec: s.codec_name.clone().unwrap_or_default(),
+                language: s.tags.get("language").cloned(),
+            })
+            .collect(),
+    })
+}
+
+fn rotation_of(s: &RawStream) -> i32 {
+    // Newer ffprobe reports a display matrix in side data (counter-clockwise
+    // degrees); older files carry a `rotate` tag (clockwise).
+    for sd in &s.side_data_list {
+        if let Some(r) = sd.get("rotation").and_then(|v| v.as_f64()) {
+            return (-(r.round() as i32)).rem_euclid(360);
+        }
+    }
+    s.tags
+        .get("rotate")
+        .and_then(|r| r.parse::<i32>().ok())
+        .map(|r| r.rem_euclid(360))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_vfr_rotation_and_missing_audio() {
+        let json = br#"{"streams":[{"index":0,"codec_type":"video","codec_name":"h264","width":1920,"height":1080,
+            "avg_frame_rate":"2997/100","r_frame_rate":"60/1","duration":"12.5",
+            "side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]}],
+            "format":{"format_name":"mov,mp4","duration":"12.5"}}"#;
+        let p = parse(Path::new("x.mp4"), json).unwrap();
+        assert!(p.variable_frame_rate);
+        assert!((p.fps - 29.97).abs() < 1e-6);
+        assert_eq!(p.rotation, 90);
+        assert_eq!(p.display_size(), (1080, 1920));
+        assert!(!p.has_audio);
+    }
+
+    #[test]
+    fn no_video_stream_is_an_input_error() {
+        let json = br#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"mp3"}],"format":{"duration":"3"}}"#;
+        let e = parse(Path::new("song.mp4"), json).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("song.mp4"));
+        assert!(e.to_string().contains("no video stream"));
+    }
+}

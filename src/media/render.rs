@@ -1,0 +1,526 @@
+//! The one-pass render: every clip is cut from the original film inside a
+//! single ffmpeg filtergraph (no intermediate lossy encodes).
+//!
+//! Each clip is its own input (`-ss IN -t LEN -i film`, an accurate seek), so
+//! ffmpeg decodes only what the trailer uses. Clips are made frame-exact
+//! (fps, trim by frame count), joined with concat or xfade, graded, and the
+//! sound is loudness-normalised in two passes: a quick audio-only pass
+//! measures, the final pass applies loudnorm with the measured values.
+
+use crate::error::{Error, Result};
+use crate::manifest::{Item, Manifest};
+use crate::media::escape::filter_value;
+use crate::media::ffmpeg;
+use crate::vibes::{Grade, Transition};
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub const AUDIO_RATE: u32 = 48_000;
+
+/// Loudness as loudnorm's first pass measured it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    pub input_i: f64,
+    pub input_tp: f64,
+    pub input_lra: f64,
+    pub input_thresh: f64,
+    pub target_offset: f64,
+}
+
+/// The loudness pass needs only the sound; the final pass builds both.
+#[derive(PartialEq)]
+enum Pass {
+    Measure,
+    Final,
+}
+
+/// ffmpeg's `file:` protocol keeps names with colons or a leading dash literal.
+fn file_arg(p: &Path) -> OsString {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut s = OsString::from("file:");
+    s.push(abs.as_os_str());
+    s
+}
+
+fn num(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The colour grade as ffmpeg filters (eq, colorbalance, vignette).
+pub fn grade_filters(g: &Grade) -> String {
+    let mut f = format!(
+        "eq=contrast={}:saturation={}:brightness={}:gamma={}",
+        num(g.contrast),
+        num(g.saturation),
+        num(g.brightness),
+        num(g.gamma)
+    );
+    if g.warmth != 0.0 || g.tint != 0.0 {
+        // Warm lifts red and lowers blue in shadows and mids; tint moves green.
+        let w = g.warmth * 0.12;
+        let t = -g.tint * 0.08;
+        let _ = write!(
+            f,
+            ",colorbalance=rs={}:gs={}:bs={}:rm={}:gm={}:bm={}",
+            num(w),
+            num(t),
+            num(-w),
+            num(w * 0.7),
+            num(t * 0.7),
+            num(-w * 0.7)
+        );
+    }
+    if g.vignette > 0.0 {
+        let _ = write!(f, ",vignette=angle={}", num(0.15 + 0.45 * g.vignette));
+    }
+    f
+}
+
+struct Graph {
+    inputs: Vec<OsString>,
+    chains: Vec<String>,
+    n_inputs: usize,
+}
+
+impl Graph {
+    fn input(&mut self, args: Vec<OsString>) -> usize {
+        self.inputs.extend(args);
+        self.n_inputs += 1;
+        self.n_inputs - 1
+    }
+}
+
+fn fade_color(t: Transition) -> Option<&'static str> {
+    match t {
+        Transition::FadeToBlack => Some("black"),
+        Transition::FadeToWhite => Some("white"),
+        _ => None,
+    }
+}
+
+/// Builds the inputs and the filtergraph for one pass.
+fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: &Pass) -> (Graph, String, String) {
+    let r = &m.render;
+    let fps = r.fps;
+    let (w, h) = (r.width, r.height);
+    let with_video = *pass == Pass::Final;
+    let mut g = Graph {
+        inputs: Vec::new(),
+        chains: Vec::new(),
+        n_inputs: 0,
+    };
+    let fr = m.item_frames();
+    let film_arg = file_arg(film);
+    for (i, item) in m.timeline.iter().enumerate() {
+        let (n, _) = fr[i];
+        let len = n as f64 / fps;
+        let samples = (len * AUDIO_RATE as f64).round() as u64;
+        let (t_in, d_in) = item.transition();
+        // The fade out at this item's end belongs to the next item's transition.
+        let next = m.timeline.get(i + 1).map(|x| x.transition());
+        let mut vfades = String::new();
+        // Every item's sound fades in and out briefly so no cut clicks; a
+        // fade through black or white fades the sound with the picture.
+        let mut a_in = 0.02;
+        let mut a_out = (len - 0.03, 0.03);
+        if let Some(c) = fade_color(t_in).filter(|_| i > 0 && d_in > 0.0) {
+            let _ = write!(vfades, ",fade=t=in:st=0:d={}:color={c}", num(d_in / 2.0));
+            a_in = d_in / 2.0;
+        }
+        if let Some((t, d)) = next.filter(|(_, d)| *d > 0.0) {
+            if let Some(c) = fade_color(t) {
+                let st = (len - d / 2.0).max(0.0);
+                let _ = write!(
+                    vfades,
+                    ",fade=t=out:st={}:d={}:color={c}",
+                    num(st),
+                    num(d / 2.0)
+                );
+                a_out = (st, d / 2.0);
+            }
+        }
+        let afades = format!(
+            ",afade=t=in:d={},afade=t=out:st={}:d={}",
+            num(a_in),
+            num(a_out.0.max(0.0)),
+            num(a_out.1)
+        );
+        match item {
+            Item::Clip(c) => {
+                let k = g.input(vec![
+                    "-ss".into(),
+                    num(c.source_in_s).into(),
+                    "-t".into(),
+                    num(len + 1.0).into(),
+                    "-i".into(),
+                    film_arg.clone(),
+                ]);
+                if with_video {
+                    g.chains.push(format!(
+                        "[{k}:v:0]fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,tpad=stop_mode=clone:stop_duration=2,trim=end_frame={n},setpts=N/FRAME_RATE/TB{vfades},settb=AVTB[v{i}]",
+                        fps = num(fps)
+                    ));
+                }
+                let src = if m.film.has_audio {
+                    format!(
+                        "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,apad,"
+                    )
+                } else {
+                    format!("anullsrc=r={AUDIO_RATE}:cl=stereo,")
+                };
+                g.chains.push(format!(
+                    "{src}atrim=end_sample={samples},asetpts=N/SR/TB,volume={}dB{afades}[a{i}]",
+                    num(c.film_gain_db)
+                ));
+            }
+            Item::Card(c) => {
+                if with_video {
+                    let fontfile = font
+                        .map(|f| format!("fontfile={}:", filter_value(&f.display().to_string())))
+                        .unwrap_or_default();
+                    let fade = 0.5f64.min(len / 3.0);
+                    g.chains.push(format!(
+                        "color=c=black:s={w}x{h}:r={fps}:d={d},format=yuv420p,drawtext={fontfile}expansion=none:text={text}:fontcolor=white:fontsize={fs}:x=(w-text_w)/2:y=(h-text_h)/2,fade=t=in:st=0:d={fade},fade=t=out:st={fo}:d={fade},trim=end_frame={n},setpts=N/FRAME_RATE/TB,setsar=1,settb=AVTB[v{i}]",
+                        fps = num(fps),
+                        d = num(len + 0.5),
+                        text = filter_value(&c.text),
+                        fs = (h / 10).max(12),
+                        fade = num(fade),
+                        fo = num(len - fade),
+                    ));
+                }
+                g.chains.push(format!(
+                    "anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=end_sample={samples},asetpts=N/SR/TB[a{i}]"
+                ));
+            }
+        }
+    }
+    // Join: runs of plain cuts go through one concat; a crossfade closes the
+    // run and xfades it with the next item.
+    let mut run: Vec<usize> = Vec::new();
+    let mut acc: Option<(String, String, u64)> = None; // labels + frames of the joined head
+    let mut tmp = 0;
+    let join_run = |g: &mut Graph,
+                    acc: &mut Option<(String, String, u64)>,
+                    run: &mut Vec<usize>,
+                    tmp: &mut usize| {
+        let mut parts: Vec<(String, String, u64)> = Vec::new();
+        if let Some(a) = acc.take() {
+            parts.push(a);
+        }
+        parts.extend(
+            run.drain(..)
+                .map(|i| (format!("v{i}"), format!("a{i}"), fr[i].0)),
+        );
+        if parts.len() == 1 {
+            *acc = parts.pop();
+            return;
+        }
+        let total: u64 = parts.iter().map(|p| p.2).sum();
+        *tmp += 1;
+        let (vl, al) = (format!("vc{tmp}"), format!("ac{tmp}"));
+        let mut s = String::new();
+        for p in &parts {
+            if with_video {
+                let _ = write!(s, "[{}]", p.0);
+            }
+            let _ = write!(s, "[{}]", p.1);
+        }
+        let v = if with_video { 1 } else { 0 };
+        let outs = if with_video {
+            format!("[{vl}][{al}]")
+        } else {
+            format!("[{al}]")
+        };
+        g.chains
+            .push(format!("{s}concat=n={}:v={v}:a=1{outs}", parts.len()));
+        *acc = Some((vl, al, total));
+    };
+    for (i, item) in m.timeline.iter().enumerate() {
+        let (t, _) = item.transition();
+        let overlap = fr[i].1;
+        if i > 0 && t == Transition::Crossfade && overlap > 0 {
+            join_run(&mut g, &mut acc, &mut run, &mut tmp);
+            let (hv, ha, hn) = acc.take().expect("a head exists after the first item");
+            tmp += 1;
+            let d = overlap as f64 / fps;
+            let off = (hn - overlap) as f64 / fps;
+            if with_video {
+                g.chains.push(format!(
+                    "[{hv}][v{i}]xfade=transition=fade:duration={}:offset={}[vx{tmp}]",
+                    num(d),
+                    num(off)
+                ));
+            }
+            g.chains
+                .push(format!("[{ha}][a{i}]acrossfade=d={}[ax{tmp}]", num(d)));
+            acc = Some((
+                format!("vx{tmp}"),
+                format!("ax{tmp}"),
+                hn + fr[i].0 - overlap,
+            ));
+        } else {
+            run.push(i);
+        }
+    }
+    join_run(&mut g, &mut acc, &mut run, &mut tmp);
+    let (v, a, _) = acc.expect("timeline is not empty");
+    (g, v, a)
+}
+
+/// The gain stage: a gain, then a limiter run at 4x the sample rate so it
+/// catches the peaks between samples (true peak), not only the samples.
+fn gain_stage(m: &Manifest, gain_db: f64) -> String {
+    let ceiling = 10f64.powf((m.render.true_peak_db - 0.5) / 20.0);
+    format!(
+        "volume={}dB,aresample=192000,alimiter=limit={}:attack=5:release=80:level=false,aresample={AUDIO_RATE}",
+        num(gain_db),
+        num(ceiling)
+    )
+}
+
+/// Arguments of a loudness measurement pass (audio only, to the null muxer),
+/// optionally through the gain stage.
+fn measure_args(m: &Manifest, film: &Path, gain_db: Option<f64>) -> Vec<OsString> {
+    let (mut g, _, a) = build(m, film, None, &Pass::Measure);
+    let stage = gain_db
+        .map(|d| format!("{},", gain_stage(m, d)))
+        .unwrap_or_default();
+    g.chains.push(format!(
+        "[{a}]{stage}loudnorm=I={}:TP={}:LRA=11:print_format=json[aout]",
+        num(m.render.loudness_lufs),
+        num(m.render.true_peak_db)
+    ));
+    let mut args = g.inputs;
+    args.extend(crate::args![
+        "-filter_complex",
+        g.chains.join(";"),
+        "-map",
+        "[aout]",
+        "-f",
+        "null",
+        "-"
+    ]);
+    args
+}
+
+/// Arguments of the final render into `out`; `gain_db` is the loudness gain
+/// (None for a silent trailer).
+pub fn final_args(
+    m: &Manifest,
+    film: &Path,
+    font: Option<&Path>,
+    gain_db: Option<f64>,
+    out: &Path,
+) -> Vec<OsString> {
+    let (mut g, v, a) = build(m, film, font, &Pass::Final);
+    let r = &m.render;
+    g.chains.push(format!(
+        "[{v}]{},format=yuv420p[vout]",
+        grade_filters(&r.grade)
+    ));
+    let norm = gain_db
+        .map(|d| format!("{},", gain_stage(m, d)))
+        .unwrap_or_default();
+    g.chains.push(format!(
+        "[{a}]{norm}aformat=sample_fmts=fltp:channel_layouts=stereo[aout]"
+    ));
+    let mut args = g.inputs;
+    args.extend(crate::args![
+        "-filter_complex",
+        g.chains.join(";"),
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        r.preset.as_str(),
+        "-crf",
+        r.crf.to_string(),
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        AUDIO_RATE.to_string(),
+        "-ac",
+        "2",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        out
+    ]);
+    args
+}
+
+/// Pulls loudnorm's JSON report out of ffmpeg's stderr.
+pub fn parse_loudnorm(stderr: &str) -> Option<Measured> {
+    let start = stderr.rfind("\"input_i\"")?;
+    let open = stderr[..start].rfind('{')?;
+    let close = open + stderr[open..].find('}')?;
+    let v: serde_json::Value = serde_json::from_str(&stderr[open..=close]).ok()?;
+    let f = |k: &str| v.get(k)?.as_str()?.trim().parse::<f64>().ok();
+    Some(Measured {
+        input_i: f("input_i")?,
+        input_tp: f("input_tp")?,
+        input_lra: f("input_lra")?,
+        input_thresh: f("input_thresh")?,
+        target_offset: f("target_offset")?,
+    })
+}
+
+/// A font for cards: $CINECUT_FONT, else a bold sans from the usual places.
+pub fn find_font() -> Option<PathBuf> {
+    if let Some(f) = std::env::var_os("CINECUT_FONT") {
+        return Some(PathBuf::from(f));
+    }
+    [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+        "/Library/Fonts/Arial Bold.ttf",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// Removes a partial output if the render does not finish.
+struct PartialGuard(Option<PathBuf>);
+impl Drop for PartialGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+pub struct RenderReport {
+    pub measured: Option<Measured>,
+    pub gain_db: Option<f64>,
+    pub measure_s: f64,
+    pub encode_s: f64,
+}
+
+/// Renders the manifest into `out`, atomically: the trailer is written under
+/// a hidden temporary name in the same folder and renamed only when complete.
+pub fn render(
+    m: &Manifest,
+    film: &Path,
+    out: &Path,
+    on_progress: &mut dyn FnMut(&str, f64),
+) -> Result<RenderReport> {
+    let font = find_font();
+    if font.is_none() && m.timeline.iter().any(|i| matches!(i, Item::Card(_))) {
+        return Err(Error::tool(
+            "cinecut",
+            "no font found for the title card — install one (Debian: apt-get install fonts-dejavu-core) or set CINECUT_FONT",
+        ));
+    }
+    // Loudness in three passes over the sound alone (cheap: no video is
+    // decoded): measure, measure again through the gain stage (the limiter
+    // takes a little loudness away), then render with the corrected gain.
+    // loudnorm's own dynamic mode undershot by 1.7 LU on real trailer sound.
+    let t0 = std::time::Instant::now();
+    let target = m.render.loudness_lufs;
+    let fin = ffmpeg::run(&measure_args(m, film, None), &mut |t| {
+        on_progress("loudness", t / 2.0)
+    })?;
+    let measured =
+        parse_loudnorm(&fin.stderr).filter(|me| me.input_i.is_finite() && me.input_i > -70.0);
+    let mut gain = measured.map(|me| target - me.input_i);
+    if let Some(g1) = gain {
+        let fin = ffmpeg::run(&measure_args(m, film, Some(g1)), &mut |t| {
+            on_progress("loudness", (m.total_duration_s() + t) / 2.0)
+        })?;
+        if let Some(me) = parse_loudnorm(&fin.stderr).filter(|me| me.input_i.is_finite()) {
+            gain = Some(g1 + (target - me.input_i));
+        }
+    }
+    let measure_s = t0.elapsed().as_secs_f64();
+    let dir = crate::workdir::parent_dir(out);
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "trailer.mp4".into());
+    let tmp = dir.join(format!(".{name}.cinecut-partial.mp4"));
+    let mut guard = PartialGuard(Some(tmp.clone()));
+    let t1 = std::time::Instant::now();
+    ffmpeg::run(
+        &final_args(m, film, font.as_deref(), gain, &tmp),
+        &mut |t| on_progress("encode", t),
+    )?;
+    if let Ok(f) = std::fs::File::open(&tmp) {
+        let _ = f.sync_all();
+    }
+    std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+    guard.0 = None;
+    crate::workdir::sync_dir(&dir);
+    Ok(RenderReport {
+        measured,
+        gain_db: gain,
+        measure_s,
+        encode_s: t1.elapsed().as_secs_f64(),
+    })
+}
+
+/// Integrated loudness and true peak of a finished file (ffmpeg ebur128).
+pub fn measure_file(path: &Path) -> Result<(f64, f64)> {
+    let fin = ffmpeg::run(
+        &crate::args![
+            "-i",
+            file_arg(path),
+            "-vn",
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-"
+        ],
+        &mut |_| {},
+    )?;
+    let s = &fin.stderr;
+    let sum = s.rfind("Summary:").map(|i| &s[i..]).unwrap_or(s);
+    let grab = |key: &str| -> Option<f64> {
+        let i = sum.find(key)? + key.len();
+        sum[i..].split_whitespace().next()?.parse().ok()
+    };
+    let i = grab("I:")
+        .ok_or_else(|| Error::tool("ffmpeg", "ebur128 printed no integrated loudness"))?;
+    let tp = grab("Peak:").unwrap_or(f64::NEG_INFINITY);
+    Ok((i, tp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_loudnorm_report() {
+        let s = "junk\n[Parsed_loudnorm_0 @ 0x1] \n{\n\t\"input_i\" : \"-23.51\",\n\t\"input_tp\" : \"-5.04\",\n\t\"input_lra\" : \"7.80\",\n\t\"input_thresh\" : \"-34.01\",\n\t\"output_i\" : \"-14.2\",\n\t\"target_offset\" : \"0.22\"\n}\n";
+        let m = parse_loudnorm(s).unwrap();
+        assert_eq!(m.input_i, -23.51);
+        assert_eq!(m.target_offset, 0.22);
+        assert!(parse_loudnorm("nothing").is_none());
+    }
+
+    #[test]
+    fn numbers_are_plain() {
+        assert_eq!(num(1.0), "1");
+        assert_eq!(num(-0.25), "-0.25");
+        assert_eq!(num(0.0), "0");
+    }
+}

@@ -253,7 +253,11 @@ impl Manifest {
             ));
         }
         let r = &self.render;
-        if !(r.width >= 16 && r.height >= 16 && r.width % 2 == 0 && r.height % 2 == 0) {
+        if !(r.width >= 16
+            && r.height >= 16
+            && r.width.is_multiple_of(2)
+            && r.height.is_multiple_of(2))
+        {
             return Err("render.width/height: must be even and at least 16".into());
         }
         if !(r.fps > 1.0 && r.fps <= 120.0) {
@@ -279,7 +283,9 @@ impl Manifest {
                     if !(c.source_in_s >= 0.0 && c.source_in_s.is_finite()) {
                         return Err(format!("{}: must be >= 0", at("source_in_s")));
                     }
-                    if !(c.source_out_s > c.source_in_s) {
+                    if c.source_out_s.partial_cmp(&c.source_in_s)
+                        != Some(std::cmp::Ordering::Greater)
+                    {
                         return Err(format!("{}: must be after source_in_s", at("source_out_s")));
                     }
                     if c.source_out_s > film_end + 1e-3 {

@@ -296,7 +296,7 @@ fn uniqueness(shots: &mut [Shot], stats: &[FrameStat], starts: &[usize], n: usiz
             .collect();
         ds.sort_by(|a, b| a.total_cmp(b));
         // Distance to the nearest few look-alikes: a shot like no other scores high.
-        let k = ds.len().min(3).max(1);
+        let k = ds.len().clamp(1, 3);
         shot.signals.uniqueness = ds.iter().take(k).sum::<f32>() / k as f32;
     }
 }

@@ -154,5 +154,5 @@ pub fn version(bin: &PathBuf) -> Option<String> {
 /// Convenience: turn string-ish things into an argument vector.
 #[macro_export]
 macro_rules! args {
-    ($($a:expr),* $(,)?) => { vec![$(std::ffi::OsString::from($a)),*] };
+    ($($a:expr),* $(,)?) => { [$(std::ffi::OsString::from($a)),*] };
 }

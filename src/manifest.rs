@@ -30,8 +30,38 @@ pub struct Manifest {
     pub music: Option<MusicRef>,
     pub render: RenderSettings,
     pub timeline: Vec<Item>,
+    /// Lines of the film's dialogue laid over other clips.
+    #[serde(default)]
+    pub voice_over: Vec<VoiceOver>,
+    /// Synthesized sound effects on the transitions.
+    #[serde(default)]
+    pub sfx: Vec<SfxCue>,
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceOver {
+    pub text: String,
+    #[serde(default)]
+    pub speaker: Option<String>,
+    pub source_in_s: f64,
+    pub source_out_s: f64,
+    /// Where the line starts in the trailer.
+    pub at_s: f64,
+    pub gain_db: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SfxCue {
+    pub kind: String,
+    pub path: PathBuf,
+    /// Where the effect starts in the trailer.
+    pub at_s: f64,
+    pub duration_s: f64,
+    pub gain_db: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -207,6 +237,20 @@ impl Manifest {
             .collect()
     }
 
+    /// Trailer time (seconds) at which each item starts.
+    pub fn item_starts(&self) -> Vec<f64> {
+        let mut t = 0u64;
+        let fr = self.item_frames();
+        fr.iter()
+            .map(|(n, o)| {
+                t -= o;
+                let s = t;
+                t += n;
+                s as f64 / self.render.fps
+            })
+            .collect()
+    }
+
     /// The trailer's length in seconds, as the renderer will make it.
     pub fn total_duration_s(&self) -> f64 {
         let f: u64 = self.item_frames().iter().map(|(n, o)| n - o).sum();
@@ -316,6 +360,20 @@ impl Manifest {
         if let Some(m) = &self.music {
             if !(m.out_s > m.in_s && m.in_s >= 0.0) {
                 return Err("music.out_s: must be after music.in_s".into());
+            }
+        }
+        let total = self.total_duration_s();
+        for (i, v) in self.voice_over.iter().enumerate() {
+            if !(v.source_out_s > v.source_in_s && v.source_in_s >= 0.0 && v.source_out_s <= film_end + 1e-3) {
+                return Err(format!("voice_over[{i}].source_out_s: the line must lie inside the film"));
+            }
+            if !(v.at_s >= 0.0 && v.at_s < total) {
+                return Err(format!("voice_over[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"));
+            }
+        }
+        for (i, x) in self.sfx.iter().enumerate() {
+            if !(x.at_s >= 0.0 && x.at_s < total) {
+                return Err(format!("sfx[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"));
             }
         }
         Ok(())

@@ -365,6 +365,8 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
                 grade: vibe.grade,
             },
             timeline: edit.timeline,
+            voice_over: Vec::new(),
+            sfx: Vec::new(),
             notes: edit.notes,
         };
         if let Err(msg) = m.validate() {

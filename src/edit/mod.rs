@@ -5,6 +5,8 @@
 //! the story, at the vibe's pace, never across a shot boundary, never from the
 //! same shot twice, never past the spoiler line.
 
+pub mod snap;
+
 use crate::analysis::Shot;
 use crate::manifest::{Act, Card, Clip, Item};
 use crate::story::structure::Structure;
@@ -26,6 +28,8 @@ pub struct EditInput<'a> {
 
 pub struct Edit {
     pub timeline: Vec<Item>,
+    /// Per timeline item, the room a clip has for beat snapping (None: card).
+    pub rooms: Vec<Option<snap::Room>>,
     pub notes: Vec<String>,
 }
 
@@ -84,12 +88,13 @@ pub fn assemble(inp: &EditInput) -> Edit {
     ];
     let mut used = vec![false; inp.shots.len()];
     let mut timeline = Vec::new();
+    let mut rooms: Vec<Option<snap::Room>> = Vec::new();
 
     // Cold open: the strongest moment of the middle of the film, as a hook.
     let (lo, hi) = ranges[1];
     if let Some(c) = best(&cands, &used, lo, hi, pace[0] + 2.0 * margin, |c| c.score) {
         used[c.shot] = true;
-        timeline.push(Item::Clip(make_clip(
+        push(&mut timeline, &mut rooms, make_clip(
             &c,
             Act::ColdOpen,
             pace[0],
@@ -98,7 +103,7 @@ pub fn assemble(inp: &EditInput) -> Edit {
             Transition::HardCut,
             0.0,
             "cold open: the strongest shot of the escalation, as a hook",
-        )));
+        ));
     }
     let acts = [Act::Act1, Act::Act2, Act::Act3];
     for (a, act) in acts.iter().enumerate() {
@@ -107,7 +112,7 @@ pub fn assemble(inp: &EditInput) -> Edit {
             let (lo, hi) = ranges[2];
             if let Some(c) = best(&cands, &used, lo, hi, SILENCE_S + 2.0 * margin, |c| c.calm) {
                 used[c.shot] = true;
-                timeline.push(Item::Clip(make_clip(
+                push(&mut timeline, &mut rooms, make_clip(
                     &c,
                     Act::SilenceBeat,
                     SILENCE_S,
@@ -116,7 +121,7 @@ pub fn assemble(inp: &EditInput) -> Edit {
                     Transition::FadeToBlack,
                     0.5,
                     "silence beat: the calmest shot before the climax, held in near silence",
-                )));
+                ));
             }
         }
         let n = ((shares[a] / pace[a]).round() as usize).max(1);
@@ -143,7 +148,7 @@ pub fn assemble(inp: &EditInput) -> Edit {
                 c.score,
                 100.0 * c.start / r
             );
-            timeline.push(Item::Clip(make_clip(
+            push(&mut timeline, &mut rooms, make_clip(
                 c,
                 *act,
                 pace[a] * wobble,
@@ -152,9 +157,10 @@ pub fn assemble(inp: &EditInput) -> Edit {
                 t,
                 d,
                 &why,
-            )));
+            ));
         }
     }
+    rooms.push(None);
     timeline.push(Item::Card(Card {
         act: Act::Title,
         text: inp.title.clone(),
@@ -171,7 +177,7 @@ pub fn assemble(inp: &EditInput) -> Edit {
         BUTTON_S + 2.0 * margin,
         |c| c.score * 0.5 + cue_intensity(inp.cues, c.start, c.end),
     ) {
-        timeline.push(Item::Clip(make_clip(
+        push(&mut timeline, &mut rooms, make_clip(
             &c,
             Act::Button,
             BUTTON_S,
@@ -180,9 +186,18 @@ pub fn assemble(inp: &EditInput) -> Edit {
             Transition::FadeToBlack,
             0.4,
             "button: a last beat after the title",
-        )));
+        ));
     }
-    Edit { timeline, notes }
+    Edit {
+        timeline,
+        rooms,
+        notes,
+    }
+}
+
+fn push(timeline: &mut Vec<Item>, rooms: &mut Vec<Option<snap::Room>>, (c, r): (Clip, snap::Room)) {
+    timeline.push(Item::Clip(c));
+    rooms.push(Some(r));
 }
 
 fn act_name(a: Act) -> &'static str {
@@ -310,7 +325,7 @@ fn make_clip(
     transition: Transition,
     transition_s: f64,
     why: &str,
-) -> Clip {
+) -> (Clip, snap::Room) {
     let fps = inp.fps;
     let lo = c.start + margin;
     let hi = c.end - margin;
@@ -346,7 +361,12 @@ fn make_clip(
     } else {
         (transition, transition_s)
     };
-    Clip {
+    let room = snap::Room {
+        lo,
+        hi,
+        keep: cue.map(|q| ((q.start_s - 0.1).max(lo), (q.end_s + 0.2).min(hi))),
+    };
+    let clip = Clip {
         act,
         source_in_s: a,
         source_out_s: b,
@@ -366,7 +386,8 @@ fn make_clip(
         film_gain_db: if act == Act::SilenceBeat { -18.0 } else { 0.0 },
         score: (c.score * 1000.0).round() / 1000.0,
         reasoning: why.to_string(),
-    }
+    };
+    (clip, room)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! measures, the final pass applies loudnorm with the measured values.
 
 use crate::error::{Error, Result};
-use crate::manifest::{Item, Manifest};
+use crate::manifest::{Act, Item, Manifest};
 use crate::media::escape::filter_value;
 use crate::media::ffmpeg;
 use crate::vibes::{Grade, Transition};
@@ -275,6 +275,127 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: &Pass) -> (Graph,
     (g, v, a)
 }
 
+/// `between(t,a,b)+...` for an enable expression over trailer-time spans;
+/// callers wrap it in single quotes, which keep its commas literal.
+fn spans_expr(spans: &[(f64, f64)]) -> String {
+    spans
+        .iter()
+        .map(|(a, b)| format!("between(t,{},{})", num(*a), num(*b)))
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// Mixes the four stems — film sound `film`, music, sound effects and
+/// voice-over — into one; returns the label of the mix. Music is ducked under
+/// speech (dialogue clips and voice-over) with a sidechain compressor and
+/// silenced during the silence beat.
+fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> String {
+    let total = m.total_duration_s();
+    let total_samples = (total * AUDIO_RATE as f64).round() as u64;
+    let starts = m.item_starts();
+    let spans: Vec<(Act, bool, f64, f64)> = m
+        .timeline
+        .iter()
+        .zip(&starts)
+        .map(|(it, s)| {
+            let speech = matches!(it, Item::Clip(c) if c.dialogue.is_some());
+            (it.act(), speech, *s, s + it.duration_s())
+        })
+        .collect();
+    let film_arg = file_arg(film_path);
+    let mut stems: Vec<String> = Vec::new();
+    // Voice-over lines, each cut from the film and placed.
+    let mut vo_labels = Vec::new();
+    for (j, v) in m.voice_over.iter().enumerate() {
+        let len = v.source_out_s - v.source_in_s;
+        let k = g.input(vec!["-ss".into(), num(v.source_in_s).into(), "-t".into(), num(len + 0.5).into(), "-i".into(), film_arg.clone()]);
+        let ms = (v.at_s * 1000.0).round() as u64;
+        g.chains.push(format!(
+            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d=0.04,afade=t=out:st={}:d=0.08,volume={}dB,adelay={ms}:all=1[vo{j}]",
+            num(len),
+            num((len - 0.08).max(0.0)),
+            num(v.gain_db)
+        ));
+        vo_labels.push(format!("[vo{j}]"));
+    }
+    let vo = if vo_labels.is_empty() || !m.film.has_audio {
+        None
+    } else {
+        g.chains.push(format!(
+            "{}amix=inputs={}:normalize=0:duration=longest,apad,atrim=end_sample={total_samples}[vomix]",
+            vo_labels.join(""),
+            vo_labels.len()
+        ));
+        Some("vomix")
+    };
+    // Film sound steps back under the voice-over.
+    let vo_spans: Vec<(f64, f64)> = m.voice_over.iter().map(|v| (v.at_s, v.at_s + v.source_out_s - v.source_in_s)).collect();
+    let film_duck = if vo.is_some() {
+        format!(",volume=0.3:enable='{}'", spans_expr(&vo_spans))
+    } else {
+        String::new()
+    };
+    g.chains.push(format!("[{film}]asetpts=N/SR/TB{film_duck},asplit=2[filmout][filmsc]"));
+    stems.push("[filmout]".into());
+    if let Some(mu) = &m.music {
+        let k = g.input(vec!["-ss".into(), num(mu.in_s).into(), "-t".into(), num(total + 1.0).into(), "-i".into(), file_arg(&mu.path)]);
+        let silence: Vec<(f64, f64)> = spans.iter().filter(|s| s.0 == Act::SilenceBeat).map(|s| (s.2, s.3)).collect();
+        let hush = if silence.is_empty() { String::new() } else { format!(",volume=0.08:enable='{}'", spans_expr(&silence)) };
+        let fade = 2.0f64.min(total / 4.0);
+        g.chains.push(format!(
+            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end_sample={total_samples},asetpts=N/SR/TB,volume={}dB{hush},afade=t=in:d=0.03,afade=t=out:st={}:d={}[music0]",
+            num(mu.gain_db),
+            num(total - fade),
+            num(fade)
+        ));
+        // The sidechain hears speech only: film sound of dialogue clips, and voice-over.
+        let quiet: Vec<(f64, f64)> = spans.iter().filter(|s| !s.1).map(|s| (s.2, s.3)).collect();
+        let gate = if quiet.is_empty() { String::new() } else { format!(",volume=0:enable='{}'", spans_expr(&quiet)) };
+        match vo {
+            Some(v) => {
+                g.chains.push(format!("[{v}]asplit=2[voout][vosc]"));
+                g.chains.push(format!("[filmsc]{gate}[speech0];[speech0][vosc]amix=inputs=2:normalize=0:duration=first[speech]"));
+                stems.push("[voout]".into());
+            }
+            None => g.chains.push(format!("[filmsc]{gate}[speech]")),
+        }
+        g.chains.push("[music0][speech]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:makeup=1[music]".into());
+        stems.push("[music]".into());
+    } else {
+        g.chains.push("[filmsc]anullsink".into());
+        if let Some(v) = vo {
+            stems.push(format!("[{v}]"));
+        }
+    }
+    let mut sfx_labels = Vec::new();
+    for (j, x) in m.sfx.iter().enumerate() {
+        let k = g.input(vec!["-i".into(), file_arg(&x.path)]);
+        let ms = (x.at_s * 1000.0).round() as u64;
+        g.chains.push(format!(
+            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,volume={}dB,adelay={ms}:all=1[sfx{j}]",
+            num(x.gain_db)
+        ));
+        sfx_labels.push(format!("[sfx{j}]"));
+    }
+    if !sfx_labels.is_empty() {
+        g.chains.push(format!(
+            "{}amix=inputs={}:normalize=0:duration=longest,apad,atrim=end_sample={total_samples}[sfxmix]",
+            sfx_labels.join(""),
+            sfx_labels.len()
+        ));
+        stems.push("[sfxmix]".into());
+    }
+    if stems.len() == 1 {
+        return "filmout".into();
+    }
+    g.chains.push(format!(
+        "{}amix=inputs={}:normalize=0:duration=first[mix]",
+        stems.join(""),
+        stems.len()
+    ));
+    "mix".into()
+}
+
 /// The gain stage: a gain, then a limiter run at 4x the sample rate so it
 /// catches the peaks between samples (true peak), not only the samples.
 fn gain_stage(m: &Manifest, gain_db: f64) -> String {
@@ -290,6 +411,7 @@ fn gain_stage(m: &Manifest, gain_db: f64) -> String {
 /// optionally through the gain stage.
 fn measure_args(m: &Manifest, film: &Path, gain_db: Option<f64>) -> Vec<OsString> {
     let (mut g, _, a) = build(m, film, None, &Pass::Measure);
+    let a = mix_stems(m, &mut g, &a, film);
     let stage = gain_db
         .map(|d| format!("{},", gain_stage(m, d)))
         .unwrap_or_default();
@@ -321,6 +443,7 @@ pub fn final_args(
     out: &Path,
 ) -> Vec<OsString> {
     let (mut g, v, a) = build(m, film, font, &Pass::Final);
+    let a = mix_stems(m, &mut g, &a, film);
     let r = &m.render;
     g.chains.push(format!(
         "[{v}]{},format=yuv420p[vout]",

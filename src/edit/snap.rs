@@ -1,0 +1,202 @@
+//! Beat snapping: moves every cut of an assembled timeline onto a beat of the
+//! music as it plays in the trailer.
+//!
+//! Works in whole output frames from the trailer's start, so rounding never
+//! drifts: each cut is placed at the frame nearest its beat, and a clip only
+//! grows or shrinks inside the room its shot allows (and never so far that a
+//! line of dialogue it carries would be cut).
+
+use crate::manifest::{frames, Item};
+use crate::vibes::Transition;
+
+/// Where a clip may lie in the film, and what it must keep whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Room {
+    /// Earliest source time (shot start plus margin).
+    pub lo: f64,
+    /// Latest source time (shot end minus margin, or the spoiler line).
+    pub hi: f64,
+    /// A span (a dialogue cue with its margins) the clip must contain.
+    pub keep: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SnapReport {
+    pub cuts: usize,
+    pub on_beat: usize,
+}
+
+fn overlap_frames(item: &Item, fps: f64) -> u64 {
+    match item.transition() {
+        (Transition::Crossfade, d) if d > 0.0 => frames(d, fps),
+        _ => 0,
+    }
+}
+
+/// Snaps the cut after each item to a beat. `beats` are trailer-time seconds,
+/// sorted; `rooms[i]` is None for cards (which may take any length).
+pub fn snap_timeline(items: &mut [Item], rooms: &[Option<Room>], beats: &[f64], fps: f64) -> SnapReport {
+    let mut rep = SnapReport::default();
+    if beats.len() < 2 {
+        return rep;
+    }
+    let beat_frames: Vec<i64> = beats.iter().map(|b| (b * fps).round() as i64).collect();
+    let mut start: i64 = 0; // trailer frame where the current item starts
+    let n = items.len();
+    for i in 0..n {
+        let cur_frames = frames(items[i].duration_s(), fps) as i64;
+        let next_overlap = if i + 1 < n { overlap_frames(&items[i + 1], fps) as i64 } else { 0 };
+        let own_overlap = overlap_frames(&items[i], fps) as i64;
+        // Length limits for this item, in frames.
+        let (min_f, max_f) = match (&items[i], rooms.get(i).copied().flatten()) {
+            (Item::Clip(c), Some(r)) => {
+                let keep = r.keep.map(|(a, b)| b - a).unwrap_or(0.0);
+                let min_len = keep.max(0.5).max(c.transition_s * 2.0);
+                (frames(min_len, fps) as i64, ((r.hi - r.lo) * fps).floor() as i64)
+            }
+            _ => (frames(1.5, fps) as i64, frames(8.0, fps) as i64),
+        };
+        let min_f = min_f.max(2 * own_overlap.max(next_overlap) + 1);
+        let want_cut = start + cur_frames - next_overlap;
+        if i + 1 == n {
+            // The last item ends the trailer; it ends on a beat too when it can.
+            let best = pick(&beat_frames, start, want_cut, min_f, max_f, 0);
+            if let Some(cut) = best {
+                resize(&mut items[i], rooms.get(i).copied().flatten(), (cut - start) as u64, fps);
+            }
+            break;
+        }
+        rep.cuts += 1;
+        let best = pick(&beat_frames, start, want_cut, min_f, max_f, next_overlap);
+        let cut = match best {
+            Some(cut) if resize(&mut items[i], rooms.get(i).copied().flatten(), (cut - start + next_overlap) as u64, fps) => {
+                rep.on_beat += 1;
+                cut
+            }
+            _ => want_cut,
+        };
+        start = cut;
+    }
+    rep
+}
+
+/// The beat frame nearest `want` that gives the item a length in [min_f, max_f].
+fn pick(beats: &[i64], start: i64, want: i64, min_f: i64, max_f: i64, overlap: i64) -> Option<i64> {
+    beats
+        .iter()
+        .copied()
+        .filter(|&b| {
+            let len = b - start + overlap;
+            len >= min_f && len <= max_f
+        })
+        .min_by_key(|&b| (b - want).abs())
+}
+
+/// Gives the item exactly `n` frames, moving its source in/out inside its
+/// room; false when it cannot.
+fn resize(item: &mut Item, room: Option<Room>, n: u64, fps: f64) -> bool {
+    let len = n as f64 / fps;
+    match item {
+        Item::Card(c) => {
+            c.duration_s = len;
+            true
+        }
+        Item::Clip(c) => {
+            let Some(r) = room else { return false };
+            if len > r.hi - r.lo + 1e-9 {
+                return false;
+            }
+            // Grow or shrink around the clip's middle (or its kept span).
+            let (ka, kb) = r.keep.unwrap_or(((c.source_in_s + c.source_out_s) / 2.0, (c.source_in_s + c.source_out_s) / 2.0));
+            if kb - ka > len + 1e-9 {
+                return false;
+            }
+            let mid = (ka + kb) / 2.0;
+            let mut a = (mid - len / 2.0).max(r.lo);
+            if a + len > r.hi {
+                a = r.hi - len;
+            }
+            // Keep the cue whole after clamping.
+            if a > ka || a + len < kb {
+                return false;
+            }
+            c.source_in_s = a;
+            c.source_out_s = a + len;
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Act, Card, Clip};
+
+    fn clip(a: f64, b: f64, t: Transition, d: f64) -> Item {
+        Item::Clip(Clip {
+            act: Act::Act1,
+            source_in_s: a,
+            source_out_s: b,
+            transition: t,
+            transition_s: d,
+            shot_index: None,
+            zone: None,
+            beat_type: None,
+            dialogue: None,
+            film_gain_db: 0.0,
+            score: 0.0,
+            reasoning: String::new(),
+        })
+    }
+
+    #[test]
+    fn every_cut_lands_on_a_beat_frame() {
+        let fps = 24.0;
+        let beats: Vec<f64> = (0..400).map(|k| k as f64 * 60.0 / 137.0).collect();
+        let mut items = vec![
+            clip(10.0, 14.1, Transition::HardCut, 0.0),
+            clip(30.0, 32.7, Transition::Crossfade, 0.3),
+            clip(50.0, 51.3, Transition::HardCut, 0.0),
+            Item::Card(Card { act: Act::Title, text: "T".into(), duration_s: 3.5, transition: Transition::FadeToBlack, transition_s: 0.6 }),
+            clip(70.0, 72.5, Transition::FadeToBlack, 0.4),
+        ];
+        let rooms: Vec<Option<Room>> = vec![
+            Some(Room { lo: 8.0, hi: 18.0, keep: None }),
+            Some(Room { lo: 28.0, hi: 36.0, keep: None }),
+            Some(Room { lo: 49.0, hi: 54.0, keep: None }),
+            None,
+            Some(Room { lo: 69.0, hi: 75.0, keep: None }),
+        ];
+        let rep = snap_timeline(&mut items, &rooms, &beats, fps);
+        assert_eq!(rep.cuts, 4);
+        assert_eq!(rep.on_beat, 4);
+        // Recompute cut positions as the renderer will.
+        let mut start = 0i64;
+        for i in 0..items.len() - 1 {
+            let n = frames(items[i].duration_s(), fps) as i64;
+            let ov = overlap_frames(&items[i + 1], fps) as i64;
+            let cut = start + n - ov;
+            let t = cut as f64 / fps;
+            let near = beats.iter().map(|b| (b - t).abs()).fold(f64::MAX, f64::min);
+            assert!(near <= 1.0 / fps + 1e-9, "cut {i} at {t} is {near} s off");
+            start = cut;
+        }
+        for (it, r) in items.iter().zip(&rooms) {
+            if let (Item::Clip(c), Some(r)) = (it, r) {
+                assert!(c.source_in_s >= r.lo - 1e-9 && c.source_out_s <= r.hi + 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn dialogue_span_is_never_cut() {
+        let mut items = vec![clip(10.0, 13.0, Transition::HardCut, 0.0), clip(20.0, 21.0, Transition::HardCut, 0.0)];
+        let rooms = vec![Some(Room { lo: 9.5, hi: 13.2, keep: Some((10.0, 13.0)) }), Some(Room { lo: 19.0, hi: 23.0, keep: None })];
+        // Beats every 2 s: a 3 s cue can only end on a beat by growing to 4 s, which the room forbids.
+        let beats: Vec<f64> = (0..20).map(|k| k as f64 * 2.0).collect();
+        snap_timeline(&mut items, &rooms, &beats, 24.0);
+        if let Item::Clip(c) = &items[0] {
+            assert!(c.source_in_s <= 10.0 && c.source_out_s >= 13.0, "{c:?}");
+        }
+    }
+}

@@ -364,16 +364,25 @@ impl Manifest {
         }
         let total = self.total_duration_s();
         for (i, v) in self.voice_over.iter().enumerate() {
-            if !(v.source_out_s > v.source_in_s && v.source_in_s >= 0.0 && v.source_out_s <= film_end + 1e-3) {
-                return Err(format!("voice_over[{i}].source_out_s: the line must lie inside the film"));
+            if !(v.source_out_s > v.source_in_s
+                && v.source_in_s >= 0.0
+                && v.source_out_s <= film_end + 1e-3)
+            {
+                return Err(format!(
+                    "voice_over[{i}].source_out_s: the line must lie inside the film"
+                ));
             }
             if !(v.at_s >= 0.0 && v.at_s < total) {
-                return Err(format!("voice_over[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"));
+                return Err(format!(
+                    "voice_over[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"
+                ));
             }
         }
         for (i, x) in self.sfx.iter().enumerate() {
             if !(x.at_s >= 0.0 && x.at_s < total) {
-                return Err(format!("sfx[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"));
+                return Err(format!(
+                    "sfx[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"
+                ));
             }
         }
         Ok(())

@@ -327,7 +327,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             spoiler_line_s: opts.spoiler_line * p.duration_s,
             title: title.clone(),
         });
-        let m = Manifest {
+        let mut m = Manifest {
             schema_version: manifest::MANIFEST_SCHEMA,
             cinecut_version: env!("CARGO_PKG_VERSION").into(),
             film: FilmRef {
@@ -369,6 +369,17 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             sfx: Vec::new(),
             notes: edit.notes,
         };
+        let protagonist = dialogue
+            .protagonist
+            .clone()
+            .or_else(|| st.protagonist.clone());
+        m.voice_over = edit::voiceover::choose(
+            &m.timeline,
+            &m.item_starts(),
+            &dialogue.cues,
+            protagonist.as_deref(),
+            m.spoiler_line_s,
+        );
         if let Err(msg) = m.validate() {
             stg.abandon();
             return Err(Error::Other(format!(

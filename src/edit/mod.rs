@@ -6,6 +6,7 @@
 //! same shot twice, never past the spoiler line.
 
 pub mod snap;
+pub mod voiceover;
 
 use crate::analysis::Shot;
 use crate::manifest::{Act, Card, Clip, Item};
@@ -94,16 +95,20 @@ pub fn assemble(inp: &EditInput) -> Edit {
     let (lo, hi) = ranges[1];
     if let Some(c) = best(&cands, &used, lo, hi, pace[0] + 2.0 * margin, |c| c.score) {
         used[c.shot] = true;
-        push(&mut timeline, &mut rooms, make_clip(
-            &c,
-            Act::ColdOpen,
-            pace[0],
-            margin,
-            inp,
-            Transition::HardCut,
-            0.0,
-            "cold open: the strongest shot of the escalation, as a hook",
-        ));
+        push(
+            &mut timeline,
+            &mut rooms,
+            make_clip(
+                &c,
+                Act::ColdOpen,
+                pace[0],
+                margin,
+                inp,
+                Transition::HardCut,
+                0.0,
+                "cold open: the strongest shot of the escalation, as a hook",
+            ),
+        );
     }
     let acts = [Act::Act1, Act::Act2, Act::Act3];
     for (a, act) in acts.iter().enumerate() {
@@ -112,16 +117,20 @@ pub fn assemble(inp: &EditInput) -> Edit {
             let (lo, hi) = ranges[2];
             if let Some(c) = best(&cands, &used, lo, hi, SILENCE_S + 2.0 * margin, |c| c.calm) {
                 used[c.shot] = true;
-                push(&mut timeline, &mut rooms, make_clip(
-                    &c,
-                    Act::SilenceBeat,
-                    SILENCE_S,
-                    margin,
-                    inp,
-                    Transition::FadeToBlack,
-                    0.5,
-                    "silence beat: the calmest shot before the climax, held in near silence",
-                ));
+                push(
+                    &mut timeline,
+                    &mut rooms,
+                    make_clip(
+                        &c,
+                        Act::SilenceBeat,
+                        SILENCE_S,
+                        margin,
+                        inp,
+                        Transition::FadeToBlack,
+                        0.5,
+                        "silence beat: the calmest shot before the climax, held in near silence",
+                    ),
+                );
             }
         }
         let n = ((shares[a] / pace[a]).round() as usize).max(1);
@@ -148,16 +157,11 @@ pub fn assemble(inp: &EditInput) -> Edit {
                 c.score,
                 100.0 * c.start / r
             );
-            push(&mut timeline, &mut rooms, make_clip(
-                c,
-                *act,
-                pace[a] * wobble,
-                margin,
-                inp,
-                t,
-                d,
-                &why,
-            ));
+            push(
+                &mut timeline,
+                &mut rooms,
+                make_clip(c, *act, pace[a] * wobble, margin, inp, t, d, &why),
+            );
         }
     }
     rooms.push(None);
@@ -177,16 +181,20 @@ pub fn assemble(inp: &EditInput) -> Edit {
         BUTTON_S + 2.0 * margin,
         |c| c.score * 0.5 + cue_intensity(inp.cues, c.start, c.end),
     ) {
-        push(&mut timeline, &mut rooms, make_clip(
-            &c,
-            Act::Button,
-            BUTTON_S,
-            margin,
-            inp,
-            Transition::FadeToBlack,
-            0.4,
-            "button: a last beat after the title",
-        ));
+        push(
+            &mut timeline,
+            &mut rooms,
+            make_clip(
+                &c,
+                Act::Button,
+                BUTTON_S,
+                margin,
+                inp,
+                Transition::FadeToBlack,
+                0.4,
+                "button: a last beat after the title",
+            ),
+        );
     }
     Edit {
         timeline,

@@ -35,7 +35,12 @@ fn overlap_frames(item: &Item, fps: f64) -> u64 {
 
 /// Snaps the cut after each item to a beat. `beats` are trailer-time seconds,
 /// sorted; `rooms[i]` is None for cards (which may take any length).
-pub fn snap_timeline(items: &mut [Item], rooms: &[Option<Room>], beats: &[f64], fps: f64) -> SnapReport {
+pub fn snap_timeline(
+    items: &mut [Item],
+    rooms: &[Option<Room>],
+    beats: &[f64],
+    fps: f64,
+) -> SnapReport {
     let mut rep = SnapReport::default();
     if beats.len() < 2 {
         return rep;
@@ -45,14 +50,21 @@ pub fn snap_timeline(items: &mut [Item], rooms: &[Option<Room>], beats: &[f64], 
     let n = items.len();
     for i in 0..n {
         let cur_frames = frames(items[i].duration_s(), fps) as i64;
-        let next_overlap = if i + 1 < n { overlap_frames(&items[i + 1], fps) as i64 } else { 0 };
+        let next_overlap = if i + 1 < n {
+            overlap_frames(&items[i + 1], fps) as i64
+        } else {
+            0
+        };
         let own_overlap = overlap_frames(&items[i], fps) as i64;
         // Length limits for this item, in frames.
         let (min_f, max_f) = match (&items[i], rooms.get(i).copied().flatten()) {
             (Item::Clip(c), Some(r)) => {
                 let keep = r.keep.map(|(a, b)| b - a).unwrap_or(0.0);
                 let min_len = keep.max(0.5).max(c.transition_s * 2.0);
-                (frames(min_len, fps) as i64, ((r.hi - r.lo) * fps).floor() as i64)
+                (
+                    frames(min_len, fps) as i64,
+                    ((r.hi - r.lo) * fps).floor() as i64,
+                )
             }
             _ => (frames(1.5, fps) as i64, frames(8.0, fps) as i64),
         };
@@ -62,14 +74,26 @@ pub fn snap_timeline(items: &mut [Item], rooms: &[Option<Room>], beats: &[f64], 
             // The last item ends the trailer; it ends on a beat too when it can.
             let best = pick(&beat_frames, start, want_cut, min_f, max_f, 0);
             if let Some(cut) = best {
-                resize(&mut items[i], rooms.get(i).copied().flatten(), (cut - start) as u64, fps);
+                resize(
+                    &mut items[i],
+                    rooms.get(i).copied().flatten(),
+                    (cut - start) as u64,
+                    fps,
+                );
             }
             break;
         }
         rep.cuts += 1;
         let best = pick(&beat_frames, start, want_cut, min_f, max_f, next_overlap);
         let cut = match best {
-            Some(cut) if resize(&mut items[i], rooms.get(i).copied().flatten(), (cut - start + next_overlap) as u64, fps) => {
+            Some(cut)
+                if resize(
+                    &mut items[i],
+                    rooms.get(i).copied().flatten(),
+                    (cut - start + next_overlap) as u64,
+                    fps,
+                ) =>
+            {
                 rep.on_beat += 1;
                 cut
             }
@@ -107,7 +131,10 @@ fn resize(item: &mut Item, room: Option<Room>, n: u64, fps: f64) -> bool {
                 return false;
             }
             // Grow or shrink around the clip's middle (or its kept span).
-            let (ka, kb) = r.keep.unwrap_or(((c.source_in_s + c.source_out_s) / 2.0, (c.source_in_s + c.source_out_s) / 2.0));
+            let (ka, kb) = r.keep.unwrap_or((
+                (c.source_in_s + c.source_out_s) / 2.0,
+                (c.source_in_s + c.source_out_s) / 2.0,
+            ));
             if kb - ka > len + 1e-9 {
                 return false;
             }
@@ -157,15 +184,37 @@ mod tests {
             clip(10.0, 14.1, Transition::HardCut, 0.0),
             clip(30.0, 32.7, Transition::Crossfade, 0.3),
             clip(50.0, 51.3, Transition::HardCut, 0.0),
-            Item::Card(Card { act: Act::Title, text: "T".into(), duration_s: 3.5, transition: Transition::FadeToBlack, transition_s: 0.6 }),
+            Item::Card(Card {
+                act: Act::Title,
+                text: "T".into(),
+                duration_s: 3.5,
+                transition: Transition::FadeToBlack,
+                transition_s: 0.6,
+            }),
             clip(70.0, 72.5, Transition::FadeToBlack, 0.4),
         ];
         let rooms: Vec<Option<Room>> = vec![
-            Some(Room { lo: 8.0, hi: 18.0, keep: None }),
-            Some(Room { lo: 28.0, hi: 36.0, keep: None }),
-            Some(Room { lo: 49.0, hi: 54.0, keep: None }),
+            Some(Room {
+                lo: 8.0,
+                hi: 18.0,
+                keep: None,
+            }),
+            Some(Room {
+                lo: 28.0,
+                hi: 36.0,
+                keep: None,
+            }),
+            Some(Room {
+                lo: 49.0,
+                hi: 54.0,
+                keep: None,
+            }),
             None,
-            Some(Room { lo: 69.0, hi: 75.0, keep: None }),
+            Some(Room {
+                lo: 69.0,
+                hi: 75.0,
+                keep: None,
+            }),
         ];
         let rep = snap_timeline(&mut items, &rooms, &beats, fps);
         assert_eq!(rep.cuts, 4);
@@ -190,8 +239,22 @@ mod tests {
 
     #[test]
     fn dialogue_span_is_never_cut() {
-        let mut items = vec![clip(10.0, 13.0, Transition::HardCut, 0.0), clip(20.0, 21.0, Transition::HardCut, 0.0)];
-        let rooms = vec![Some(Room { lo: 9.5, hi: 13.2, keep: Some((10.0, 13.0)) }), Some(Room { lo: 19.0, hi: 23.0, keep: None })];
+        let mut items = vec![
+            clip(10.0, 13.0, Transition::HardCut, 0.0),
+            clip(20.0, 21.0, Transition::HardCut, 0.0),
+        ];
+        let rooms = vec![
+            Some(Room {
+                lo: 9.5,
+                hi: 13.2,
+                keep: Some((10.0, 13.0)),
+            }),
+            Some(Room {
+                lo: 19.0,
+                hi: 23.0,
+                keep: None,
+            }),
+        ];
         // Beats every 2 s: a 3 s cue can only end on a beat by growing to 4 s, which the room forbids.
         let beats: Vec<f64> = (0..20).map(|k| k as f64 * 2.0).collect();
         snap_timeline(&mut items, &rooms, &beats, 24.0);

@@ -308,7 +308,14 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
     let mut vo_labels = Vec::new();
     for (j, v) in m.voice_over.iter().enumerate() {
         let len = v.source_out_s - v.source_in_s;
-        let k = g.input(vec!["-ss".into(), num(v.source_in_s).into(), "-t".into(), num(len + 0.5).into(), "-i".into(), film_arg.clone()]);
+        let k = g.input(vec![
+            "-ss".into(),
+            num(v.source_in_s).into(),
+            "-t".into(),
+            num(len + 0.5).into(),
+            "-i".into(),
+            film_arg.clone(),
+        ]);
         let ms = (v.at_s * 1000.0).round() as u64;
         g.chains.push(format!(
             "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d=0.04,afade=t=out:st={}:d=0.08,volume={}dB,adelay={ms}:all=1[vo{j}]",
@@ -329,18 +336,39 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
         Some("vomix")
     };
     // Film sound steps back under the voice-over.
-    let vo_spans: Vec<(f64, f64)> = m.voice_over.iter().map(|v| (v.at_s, v.at_s + v.source_out_s - v.source_in_s)).collect();
+    let vo_spans: Vec<(f64, f64)> = m
+        .voice_over
+        .iter()
+        .map(|v| (v.at_s, v.at_s + v.source_out_s - v.source_in_s))
+        .collect();
     let film_duck = if vo.is_some() {
         format!(",volume=0.3:enable='{}'", spans_expr(&vo_spans))
     } else {
         String::new()
     };
-    g.chains.push(format!("[{film}]asetpts=N/SR/TB{film_duck},asplit=2[filmout][filmsc]"));
+    g.chains.push(format!(
+        "[{film}]asetpts=N/SR/TB{film_duck},asplit=2[filmout][filmsc]"
+    ));
     stems.push("[filmout]".into());
     if let Some(mu) = &m.music {
-        let k = g.input(vec!["-ss".into(), num(mu.in_s).into(), "-t".into(), num(total + 1.0).into(), "-i".into(), file_arg(&mu.path)]);
-        let silence: Vec<(f64, f64)> = spans.iter().filter(|s| s.0 == Act::SilenceBeat).map(|s| (s.2, s.3)).collect();
-        let hush = if silence.is_empty() { String::new() } else { format!(",volume=0.08:enable='{}'", spans_expr(&silence)) };
+        let k = g.input(vec![
+            "-ss".into(),
+            num(mu.in_s).into(),
+            "-t".into(),
+            num(total + 1.0).into(),
+            "-i".into(),
+            file_arg(&mu.path),
+        ]);
+        let silence: Vec<(f64, f64)> = spans
+            .iter()
+            .filter(|s| s.0 == Act::SilenceBeat)
+            .map(|s| (s.2, s.3))
+            .collect();
+        let hush = if silence.is_empty() {
+            String::new()
+        } else {
+            format!(",volume=0.08:enable='{}'", spans_expr(&silence))
+        };
         let fade = 2.0f64.min(total / 4.0);
         g.chains.push(format!(
             "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end_sample={total_samples},asetpts=N/SR/TB,volume={}dB{hush},afade=t=in:d=0.03,afade=t=out:st={}:d={}[music0]",
@@ -350,7 +378,11 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
         ));
         // The sidechain hears speech only: film sound of dialogue clips, and voice-over.
         let quiet: Vec<(f64, f64)> = spans.iter().filter(|s| !s.1).map(|s| (s.2, s.3)).collect();
-        let gate = if quiet.is_empty() { String::new() } else { format!(",volume=0:enable='{}'", spans_expr(&quiet)) };
+        let gate = if quiet.is_empty() {
+            String::new()
+        } else {
+            format!(",volume=0:enable='{}'", spans_expr(&quiet))
+        };
         match vo {
             Some(v) => {
                 g.chains.push(format!("[{v}]asplit=2[voout][vosc]"));

@@ -63,3 +63,13 @@ impl From<crate::vibes::VibeError> for Error {
         Error::Usage(e.to_string())
     }
 }
+
+impl From<crate::subtitles::SubtitleError> for Error {
+    fn from(e: crate::subtitles::SubtitleError) -> Self {
+        match e {
+            crate::subtitles::SubtitleError::Tool { .. } => Error::tool("ffmpeg", e.to_string()),
+            // Every other subtitle error is about the user's file, and names it.
+            _ => Error::Usage(e.to_string()),
+        }
+    }
+}

@@ -234,21 +234,38 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         },
     )?;
 
-    // Subtitles.
+    // Subtitles: the given file, else a text subtitle stream of the film.
     let subs_fp = match &opts.subs {
         Some(s) => workdir::file_fingerprint(s)?,
-        None => "none".into(),
+        None => film_fp.clone(),
     };
-    let fp_sub = workdir::fingerprint(&[&subs_fp, "subtitles-1"]);
+    let fp_sub = workdir::fingerprint(&[&subs_fp, "subtitles-2"]);
     let dialogue: Dialogue = run.stage(
         "subtitles",
         &Artifact::new(&work, "dialogue.json", fp_sub.clone()),
         |_| {
             let d = match &opts.subs {
-                Some(s) => subtitles::load_subtitles(s, Some(p.duration_s))?,
-                None => Dialogue::default(),
+                Some(s) => subtitles::load_subtitles(s, Some(p.fps), Some(p.duration_s))?,
+                None if !p.subtitle_streams.is_empty() => {
+                    let dir = work.join("subs");
+                    match subtitles::load_embedded(film, &dir, Some(p.fps), Some(p.duration_s)) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            let mut d = empty_dialogue();
+                            d.warnings.push(format!("embedded subtitles not used: {e}"));
+                            d
+                        }
+                    }
+                }
+                None => empty_dialogue(),
             };
-            let s = format!("{} cues", d.cues.len());
+            let s = format!(
+                "{} cues from {} ({}, {})",
+                d.cues.len(),
+                d.source,
+                d.format,
+                d.encoding
+            );
             Ok((d, s))
         },
     )?;
@@ -431,6 +448,19 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
     summary.loudness_lufs = Some(rec.loudness_lufs);
     summary.true_peak_db = Some(rec.true_peak_db);
     Ok(summary)
+}
+
+fn empty_dialogue() -> Dialogue {
+    Dialogue {
+        source: "none".into(),
+        format: "none".into(),
+        encoding: "none".into(),
+        language_guess: None,
+        cues: Vec::new(),
+        protagonist: None,
+        speakers: Vec::new(),
+        warnings: Vec::new(),
+    }
 }
 
 fn shell_quote(p: &Path) -> String {

@@ -129,6 +129,8 @@ mod tests {
                 valence: 0.0,
                 intensity: k,
             },
+            line: 0,
+            turns: Vec::new(),
         }
     }
 

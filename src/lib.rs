@@ -5,13 +5,17 @@
 //! binary in `main.rs` is a thin shell over these modules.
 
 pub mod analysis;
+pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod doctor;
 pub mod edit;
 pub mod error;
+pub mod llm;
 pub mod manifest;
 pub mod media;
+pub mod models;
+pub mod music;
 pub mod pipeline;
 pub mod story;
 pub mod subtitles;

@@ -8,6 +8,12 @@ use cinecut::ui::Ui;
 use clap::Parser;
 
 fn main() {
+    // Like other Unix tools, end quietly when the reader of our output goes
+    // away (`cinecut check … | head`) instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let ui = Ui::new(cli.quiet, cli.json);
     if let Err(e) = run(cli, &ui) {
@@ -58,6 +64,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 fresh: a.fresh,
                 spoiler_line: a.spoiler_line,
                 title: a.title,
+                music_dir: a.music_dir,
+                models: a.models.to_models(),
             };
             let s = pipeline::run_trailer(&opts, ui)?;
             report(&s, ui)
@@ -103,17 +111,54 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
             let s = pipeline::run_trailer(&opts, ui)?;
             report(&s, ui)
         }
+        Command::Check { trailer, manifest } => {
+            if !cinecut::check::run(&trailer, &manifest, ui.json)? {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
+        Command::Structure { film, subs, models } => {
+            let s = pipeline::run_structure(&film, subs.as_deref(), &models.to_models(), ui)?;
+            if ui.json {
+                return print_json(&s);
+            }
+            println!(
+                "BEGIN {:.1} s  ESCALATION {:.1} s  CLIMAX {:.1} s  ({})\n{}",
+                s.begin_t, s.escalation_t, s.climax_t, s.source, s.reasoning
+            );
+            if let Some(r) = &s.fallback_reason {
+                println!("built-in analyser used: {r}");
+            }
+            Ok(())
+        }
+        Command::Beats { music, vibe } => {
+            let prior = match vibe {
+                Some(v) => Some(cinecut::vibes::get(&v)?.tempo_bpm),
+                None => None,
+            };
+            cinecut::music::probe_audio(&music)?;
+            let st = ui.stage("beats", None);
+            let mono = cinecut::music::decode_mono(&music, cinecut::music::ANALYSIS_SR)?;
+            let g = cinecut::music::track_beats(&mono, cinecut::music::ANALYSIS_SR, prior);
+            st.finish(&format!("{:.1} BPM, {} beats", g.bpm, g.beats.len()));
+            if ui.json {
+                return print_json(&g);
+            }
+            println!(
+                "{:.2} BPM, {}/4, {} beats, {} downbeats, peak at {:.2} s",
+                g.bpm,
+                g.meter,
+                g.beats.len(),
+                g.downbeats.len(),
+                g.peak_s
+            );
+            Ok(())
+        }
         Command::Shots { film } => {
             let p = cinecut::media::probe::probe(&film)?;
             let st = ui.stage("analyse", Some(p.duration_s));
-            let a = cinecut::analysis::analyse(
-                &film,
-                p.fps,
-                p.duration_s,
-                &Default::default(),
-                &mut |t| st.set(t),
-            );
-            let a = match a {
+            let a = cinecut::analysis::analyse(&film, &Default::default(), &mut |t| st.set(t));
+            let a = match a.map_err(Error::from) {
                 Ok(a) => {
                     st.finish(&format!("{} shots", a.shots.len()));
                     a
@@ -127,7 +172,12 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 return print_json(&a);
             }
             for b in &a.boundaries {
-                println!("{:>10.3} s  frame {:>7}  {}", b.time_s, b.frame, b.kind);
+                println!(
+                    "{:>10.3} s  frame {:>7}  {}",
+                    b.time_s,
+                    b.frame,
+                    format!("{:?}", b.kind).to_lowercase()
+                );
             }
             Ok(())
         }

@@ -115,6 +115,12 @@ pub struct MusicRef {
     /// Where in the track the trailer's music starts and ends.
     pub in_s: f64,
     pub out_s: f64,
+    /// Where in the trailer the music enters (0 unless its peak needs it later).
+    #[serde(default)]
+    pub at_s: f64,
+    /// Why this track, and how it fits (entry, peak, ending).
+    #[serde(default)]
+    pub reason: String,
     pub gain_db: f64,
 }
 

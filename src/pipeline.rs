@@ -7,10 +7,11 @@ use crate::edit::{self, EditInput};
 use crate::error::{Error, Result};
 use crate::manifest::{self, FilmRef, Manifest, RenderSettings, StructureRef, MANIFEST_NAME};
 use crate::media::{probe, render};
-use crate::story::structure::{self, Structure};
+use crate::music;
+use crate::story::structure::{self, CueLite, Structure, StructureInput};
 use crate::subtitles::{self, Dialogue};
 use crate::ui::Ui;
-use crate::vibes::{self, Vibe};
+use crate::vibes::{self, Transition, Vibe};
 use crate::workdir::{self, Artifact};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ pub struct TrailerOptions {
     pub fresh: bool,
     pub spoiler_line: f64,
     pub title: Option<String>,
+    pub music_dir: Option<PathBuf>,
+    pub models: crate::models::Models,
 }
 
 /// What happened to one stage, for the summary and `--json`.
@@ -169,6 +172,163 @@ pub fn default_title(film: &Path) -> String {
     }
 }
 
+/// The analysis half of the pipeline, shared by `trailer` and `structure`.
+struct Prepared<'a> {
+    p: probe::Probe,
+    film_fp: String,
+    an: FilmAnalysis,
+    dialogue: Dialogue,
+    st: Structure,
+    fp_st: String,
+    warnings: Vec<String>,
+    run: Runner<'a>,
+}
+
+fn prepare<'a>(
+    film: &Path,
+    subs: Option<&Path>,
+    models: &crate::models::Models,
+    work: &Path,
+    fresh: bool,
+    p: probe::Probe,
+    ui: &'a Ui,
+) -> Result<Prepared<'a>> {
+    let work = &work.to_path_buf();
+    let mut warnings = Vec::new();
+    let film_fp = workdir::file_fingerprint(film)?;
+    let mut run = Runner {
+        ui,
+        fresh,
+        stages: Vec::new(),
+    };
+
+    // Analysis: one decoding pass over the film.
+    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-2"]);
+    let an: FilmAnalysis = run.stage(
+        "analyse",
+        &Artifact::new(work, "analysis.json", fp_an.clone()),
+        |st| {
+            let bar = ui.stage("decode", Some(p.duration_s));
+            let a = analysis::analyse(film, &Default::default(), &mut |t| bar.set(t));
+            bar.abandon();
+            let a = a?;
+            st.message("");
+            let s = format!("{} shots, {} cuts", a.shots.len(), a.boundaries.len());
+            Ok((a, s))
+        },
+    )?;
+
+    // Subtitles: the given file, else a text subtitle stream of the film.
+    let subs_fp = match &subs {
+        Some(s) => workdir::file_fingerprint(s)?,
+        None => film_fp.clone(),
+    };
+    let fp_sub = workdir::fingerprint(&[&subs_fp, "subtitles-2"]);
+    let dialogue: Dialogue = run.stage(
+        "subtitles",
+        &Artifact::new(work, "dialogue.json", fp_sub.clone()),
+        |_| {
+            let d = match &subs {
+                Some(s) => subtitles::load_subtitles(s, Some(p.fps), Some(p.duration_s))?,
+                None if !p.subtitle_streams.is_empty() => {
+                    let dir = work.join("subs");
+                    match subtitles::load_embedded(film, &dir, Some(p.fps), Some(p.duration_s)) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            let mut d = empty_dialogue();
+                            d.warnings.push(format!("embedded subtitles not used: {e}"));
+                            d
+                        }
+                    }
+                }
+                None => empty_dialogue(),
+            };
+            let s = format!(
+                "{} cues from {} ({}, {})",
+                d.cues.len(),
+                d.source,
+                d.format,
+                d.encoding
+            );
+            Ok((d, s))
+        },
+    )?;
+    warnings.extend(dialogue.warnings.iter().cloned());
+    if p.duration_s < 20.0 {
+        warnings.push(format!(
+            "{}: the film is only {:.1} s long; the trailer will be short",
+            film.display(),
+            p.duration_s
+        ));
+    }
+
+    // Structure: the LLM when one is configured, else (or when its answer
+    // fails validation) the built-in analyser over dialogue and intensity.
+    let llm_key = models.llm_key();
+    let fp_st = workdir::fingerprint(&[&fp_an, &fp_sub, &llm_key, "structure-2"]);
+    let st: Structure = run.stage(
+        "structure",
+        &Artifact::new(work, "structure.json", fp_st.clone()),
+        |stg| {
+            let input = structure_input(p.duration_s, &an, &dialogue);
+            let server = models.start_llm(ui)?;
+            let client = server.client.as_ref();
+            let s = structure::find_structure(client, &input, &mut |d, t| {
+                stg.message(&format!("LLM request {d}/{t}"))
+            });
+            let msg = format!(
+                "begin {:.0} s, escalation {:.0} s, climax {:.0} s ({})",
+                s.begin_t, s.escalation_t, s.climax_t, s.source
+            );
+            Ok((s, msg))
+        },
+    )?;
+    if let Some(r) = &st.fallback_reason {
+        if models.llm.is_some() || models.llm_model.is_some() {
+            warnings.push(format!("structure: the LLM's answer was not used ({r}); the built-in analyser placed the anchors"));
+        }
+    }
+
+    Ok(Prepared {
+        p,
+        film_fp,
+        an,
+        dialogue,
+        st,
+        fp_st,
+        warnings,
+        run,
+    })
+}
+
+/// `cinecut structure`: the anchors of a film, through the same checkpointed
+/// stages as `trailer` (work folder `<film stem>.cinecut` in this folder).
+pub fn run_structure(
+    film: &Path,
+    subs: Option<&Path>,
+    models: &crate::models::Models,
+    ui: &Ui,
+) -> Result<Structure> {
+    let p = probe::probe(film)?;
+    if let Some(s) = subs {
+        if !s.is_file() {
+            return Err(Error::input(s, "no such subtitle file"));
+        }
+    }
+    let stem = film
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "film".into());
+    let work = PathBuf::from(format!("{stem}.cinecut"));
+    std::fs::create_dir_all(&work)
+        .map_err(|e| Error::input(&work, format!("cannot create the work folder: {e}")))?;
+    let prep = prepare(film, subs, models, &work, false, p, ui)?;
+    for w in &prep.warnings {
+        ui.warn(w);
+    }
+    Ok(prep.st)
+}
+
 pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
     let vibe: Vibe = vibes::get(&opts.vibe)?;
     if !(0.3..=1.0).contains(&opts.spoiler_line) {
@@ -208,89 +368,23 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         .unwrap_or_else(|| workdir::parent_dir(&out).join(format!("{stem}.cinecut")));
     std::fs::create_dir_all(&work)
         .map_err(|e| Error::input(&work, format!("cannot create the work folder: {e}")))?;
-    let mut warnings = Vec::new();
-    let film_fp = workdir::file_fingerprint(film)?;
-    let mut run = Runner {
+    let Prepared {
+        p,
+        film_fp,
+        an,
+        dialogue,
+        st,
+        fp_st,
+        mut warnings,
+        mut run,
+    } = prepare(
+        film,
+        opts.subs.as_deref(),
+        &opts.models,
+        &work,
+        opts.fresh,
+        p,
         ui,
-        fresh: opts.fresh,
-        stages: Vec::new(),
-    };
-
-    // Analysis: one decoding pass over the film.
-    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-1"]);
-    let an: FilmAnalysis = run.stage(
-        "analyse",
-        &Artifact::new(&work, "analysis.json", fp_an.clone()),
-        |st| {
-            let bar = ui.stage("decode", Some(p.duration_s));
-            let a = analysis::analyse(film, p.fps, p.duration_s, &Default::default(), &mut |t| {
-                bar.set(t)
-            });
-            bar.abandon();
-            let a = a?;
-            st.message("");
-            let s = format!("{} shots, {} cuts", a.shots.len(), a.boundaries.len());
-            Ok((a, s))
-        },
-    )?;
-
-    // Subtitles: the given file, else a text subtitle stream of the film.
-    let subs_fp = match &opts.subs {
-        Some(s) => workdir::file_fingerprint(s)?,
-        None => film_fp.clone(),
-    };
-    let fp_sub = workdir::fingerprint(&[&subs_fp, "subtitles-2"]);
-    let dialogue: Dialogue = run.stage(
-        "subtitles",
-        &Artifact::new(&work, "dialogue.json", fp_sub.clone()),
-        |_| {
-            let d = match &opts.subs {
-                Some(s) => subtitles::load_subtitles(s, Some(p.fps), Some(p.duration_s))?,
-                None if !p.subtitle_streams.is_empty() => {
-                    let dir = work.join("subs");
-                    match subtitles::load_embedded(film, &dir, Some(p.fps), Some(p.duration_s)) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            let mut d = empty_dialogue();
-                            d.warnings.push(format!("embedded subtitles not used: {e}"));
-                            d
-                        }
-                    }
-                }
-                None => empty_dialogue(),
-            };
-            let s = format!(
-                "{} cues from {} ({}, {})",
-                d.cues.len(),
-                d.source,
-                d.format,
-                d.encoding
-            );
-            Ok((d, s))
-        },
-    )?;
-    warnings.extend(dialogue.warnings.iter().cloned());
-    if p.duration_s < 20.0 {
-        warnings.push(format!(
-            "{}: the film is only {:.1} s long; the trailer will be short",
-            film.display(),
-            p.duration_s
-        ));
-    }
-
-    // Structure.
-    let fp_st = workdir::fingerprint(&[&fp_an, &fp_sub, "structure-1"]);
-    let st: Structure = run.stage(
-        "structure",
-        &Artifact::new(&work, "structure.json", fp_st.clone()),
-        |_| {
-            let s = structure::prior_structure(p.duration_s);
-            let msg = format!(
-                "begin {:.0} s, escalation {:.0} s, climax {:.0} s ({})",
-                s.begin_t, s.escalation_t, s.climax_t, s.source
-            );
-            Ok((s, msg))
-        },
     )?;
 
     // Assembly → the manifest (kept if unchanged inputs: it may have been edited).
@@ -306,6 +400,56 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         ));
         target = max_len;
     }
+    // Music: the user's file or folder, Jamendo, or the built-in bed — then
+    // its beat grid, which every cut will land on.
+    let music_fp = match (&opts.music, &opts.music_dir) {
+        (Some(f), _) => workdir::file_fingerprint(f)?,
+        (None, Some(d)) => format!(
+            "dir:{}:{}",
+            std::path::absolute(d).unwrap_or_default().display(),
+            mtime_ns(d)
+        ),
+        _ => format!("jamendo:{}", std::env::var("JAMENDO_CLIENT_ID").is_ok()),
+    };
+    let fp_mu = workdir::fingerprint(&[&music_fp, &vibe.name, &format!("{target:.3}"), "music-1"]);
+    let music: MusicChoice = run.stage(
+        "music",
+        &Artifact::new(&work, "music.json", fp_mu.clone()),
+        |stg| {
+            let mut req = music::MusicRequest::new(
+                &vibe.name,
+                vibe.music_tags.clone(),
+                vibe.tempo_bpm,
+                target + 8.0,
+            );
+            // The built-in bed builds to its peak where act 3 will roughly start.
+            req.peak_at_s = Some(target * 0.62);
+            req.file = opts.music.clone();
+            req.dir = opts.music_dir.clone();
+            req.cache_dir = crate::demo::cache_dir().join("music");
+            req.work_dir = work.clone();
+            let (track, skipped) = music::choose_music(&req, &mut |m| stg.message(m))?;
+            stg.message("beat tracking");
+            let mono = music::decode_mono(&track.path, music::ANALYSIS_SR)?;
+            let grid = music::track_beats(&mono, music::ANALYSIS_SR, Some(vibe.tempo_bpm));
+            let msg = format!(
+                "{} ({}), {:.1} BPM, {} beats",
+                track.title,
+                track.source,
+                grid.bpm,
+                grid.beats.len()
+            );
+            Ok((
+                MusicChoice {
+                    track,
+                    grid,
+                    skipped,
+                },
+                msg,
+            ))
+        },
+    )?;
+
     let title = opts.title.clone().unwrap_or_else(|| default_title(film));
     let fp_ed = workdir::fingerprint(&[
         &fp_st,
@@ -316,7 +460,8 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             .unwrap_or_default()
             .display()
             .to_string(),
-        "assemble-1",
+        &fp_mu,
+        "assemble-2",
     ]);
     let manifest_path = work.join(MANIFEST_NAME);
     let ed_art = Artifact::new(&work, "assemble.json", fp_ed);
@@ -386,6 +531,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             sfx: Vec::new(),
             notes: edit.notes,
         };
+        fit_to_music(&mut m, &edit.rooms, &music);
         let protagonist = dialogue
             .protagonist
             .clone()
@@ -397,6 +543,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             protagonist.as_deref(),
             m.spoiler_line_s,
         );
+        m.sfx = sound_effects(&m)?;
         if let Err(msg) = m.validate() {
             stg.abandon();
             return Err(Error::Other(format!(
@@ -448,6 +595,171 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
     summary.loudness_lufs = Some(rec.loudness_lufs);
     summary.true_peak_db = Some(rec.true_peak_db);
     Ok(summary)
+}
+
+/// What the structure analysers read: the spoken lines, and the film's own
+/// intensity per second (loudness and cut rate, each scaled to 0..1).
+pub fn structure_input(runtime_s: f64, an: &FilmAnalysis, d: &Dialogue) -> StructureInput {
+    let cues = d
+        .spoken()
+        .map(|c| CueLite {
+            start_s: c.start_s,
+            end_s: c.end_s,
+            text: c.text.clone(),
+            speaker: c.speaker.clone(),
+            intensity: c.emotion.intensity,
+        })
+        .collect();
+    let secs = runtime_s.ceil().max(1.0) as usize;
+    let lc = &an.loudness_curve;
+    let mut loud = vec![f32::NEG_INFINITY; secs];
+    if lc.step_s > 0.0 {
+        for (i, db) in lc.db.iter().enumerate() {
+            let s = ((i as f64 * lc.step_s) as usize).min(secs - 1);
+            loud[s] = loud[s].max(*db);
+        }
+    }
+    let mut cuts = vec![0f32; secs];
+    for b in &an.boundaries {
+        // Cut rate over a 10 s window around each second.
+        let c = b.time_s as usize;
+        for v in &mut cuts[c.saturating_sub(5).min(secs)..(c + 5).min(secs)] {
+            *v += 1.0;
+        }
+    }
+    let scale = |v: &[f32]| -> Vec<f32> {
+        let mut f: Vec<f32> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        f.sort_by(|a, b| a.total_cmp(b));
+        if f.len() < 2 {
+            return vec![0.0; v.len()];
+        }
+        let (lo, hi) = (f[f.len() / 20], f[f.len() * 19 / 20]);
+        v.iter()
+            .map(|x| {
+                if x.is_finite() && hi > lo {
+                    ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    };
+    let (l, c) = (scale(&loud), scale(&cuts));
+    let w_loud = if an.has_audio { 0.6 } else { 0.0 };
+    let intensity = (0..secs)
+        .map(|s| {
+            (
+                s as f64 + 0.5,
+                (w_loud * l[s] + (1.0 - w_loud) * c[s]).clamp(0.0, 1.0),
+            )
+        })
+        .collect();
+    StructureInput {
+        runtime_s,
+        cues,
+        intensity,
+    }
+}
+
+/// The music stage's artifact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MusicChoice {
+    track: music::MusicTrack,
+    grid: music::BeatGrid,
+    skipped: Vec<String>,
+}
+
+/// Fits the track to the cut (entry on a downbeat, peak on the act-3
+/// montage, end on a phrase), then moves every cut onto a beat.
+fn fit_to_music(m: &mut Manifest, rooms: &[Option<edit::snap::Room>], mc: &MusicChoice) {
+    use crate::manifest::{Act, BeatGridRef, MusicRef};
+    let starts = m.item_starts();
+    let act3 = m
+        .timeline
+        .iter()
+        .zip(&starts)
+        .find(|(i, _)| matches!(i.act(), Act::SilenceBeat | Act::Act3))
+        .map(|(_, s)| *s)
+        .unwrap_or(m.total_duration_s() * 0.6);
+    let fit = music::fit_music(&mc.grid, m.total_duration_s() + 4.0, act3);
+    let shift = fit.trailer_start_s - fit.music_in_s;
+    let beats: Vec<f64> = mc
+        .grid
+        .beats
+        .iter()
+        .map(|b| b + shift)
+        .filter(|t| *t >= -1e-6)
+        .collect();
+    let rep = edit::snap::snap_timeline(&mut m.timeline, rooms, &beats, m.render.fps);
+    m.notes.push(format!(
+        "beat snapping: {} of {} cuts moved onto a beat of the music",
+        rep.on_beat, rep.cuts
+    ));
+    let t = &mc.track;
+    m.beat_grid = Some(BeatGridRef {
+        bpm: mc.grid.bpm,
+        beats: mc.grid.beats.clone(),
+        downbeats: mc.grid.downbeats.clone(),
+    });
+    m.music = Some(MusicRef {
+        path: t.path.clone(),
+        source: t.source.clone(),
+        title: t.title.clone(),
+        artist: t.artist.clone(),
+        licence: t.licence.clone(),
+        licence_url: t.licence_url.clone(),
+        attribution: t.attribution.clone(),
+        in_s: fit.music_in_s,
+        out_s: fit.music_out_s.max(fit.music_in_s + 1.0),
+        at_s: fit.trailer_start_s,
+        reason: format!(
+            "{}; enters at {:.2} s of the track (a downbeat), peak at {:.1} s of the trailer (act 3 at {:.1} s), ends: {} after {} bars",
+            t.reason, fit.music_in_s, fit.peak_trailer_s, act3, fit.ending, fit.bars
+        ),
+        gain_db: -6.0,
+    });
+}
+
+/// Places a synthesized effect on the cuts that deserve one: every act
+/// boundary (a riser into a boom, or a long swell), every whoosh transition,
+/// and every other cut of the act-3 montage (hits). Plain cuts inside acts 1
+/// and 2 stay dry so the effects keep their weight.
+fn sound_effects(m: &Manifest) -> Result<Vec<crate::manifest::SfxCue>> {
+    use crate::manifest::{Act, SfxCue};
+    use crate::media::sfx;
+    let starts = m.item_starts();
+    let total = m.total_duration_s();
+    let dir = crate::demo::cache_dir().join("sfx");
+    let mut out = Vec::new();
+    let mut montage_cut = 0;
+    for (i, (item, prev)) in m.timeline.iter().skip(1).zip(&m.timeline).enumerate() {
+        let i = i + 1;
+        let (t, _) = item.transition();
+        let act = item.act();
+        let boundary = act != prev.act();
+        let whoosh = matches!(t, Transition::WhooshForward | Transition::WhooshBackward);
+        let hit = act == Act::Act3 && !boundary && {
+            montage_cut += 1;
+            montage_cut % 2 == 0
+        };
+        if !(boundary || whoosh || hit) || act == Act::SilenceBeat {
+            continue;
+        }
+        let spec = sfx::sfx_for(t, boundary);
+        let at = starts[i] - spec.cut_offset_s();
+        if at < 0.0 || at + 0.05 >= total {
+            continue;
+        }
+        let path = sfx::render_sfx(&spec, &dir)?;
+        out.push(SfxCue {
+            kind: format!("{:?}", spec.kind).to_lowercase(),
+            path,
+            at_s: at,
+            duration_s: spec.duration_s,
+            gain_db: if boundary { -6.0 } else { -10.0 },
+        });
+    }
+    Ok(out)
 }
 
 fn empty_dialogue() -> Dialogue {

@@ -148,6 +148,30 @@ fn big_buck_bunny_excerpt_makes_an_action_trailer() {
             .unwrap_or_else(|| panic!("no {a} in {acts:?}"))
     };
     assert!(pos("act1") < pos("act2") && pos("act2") < pos("act3") && pos("act3") < pos("title"));
+    // Every trailer has a music bed, and the editing rules hold on the
+    // rendered file, as `cinecut check` measures them.
+    assert!(manifest["music"]["path"].is_string(), "no music bed");
+    let o = cinecut(
+        os![
+            "--json",
+            "check",
+            out,
+            "--manifest",
+            sum["manifest"].as_str().unwrap()
+        ],
+        dir.path(),
+    );
+    let rep = json(&o);
+    assert!(o.status.success(), "check failed: {rep}\n{}", stderr(&o));
+    let rate = rep["cut_on_beat_rate"]
+        .as_f64()
+        .expect("a beat grid was checked");
+    assert!(rate >= 0.95, "cut on beat {rate}");
+    assert_eq!(
+        rep["straddles"].as_array().map(|a| a.len()),
+        Some(0),
+        "{rep}"
+    );
     // --review writes the manifest and stops.
     let o = cinecut(
         os![

@@ -61,17 +61,17 @@ pub fn assemble(inp: &EditInput) -> Edit {
         .map(|s| {
             let sg = &s.signals;
             let emo = cue_intensity(inp.cues, s.start_s, s.end_s);
-            let score = 0.30 * sg.motion as f64
-                + 0.20 * sg.contrast as f64
-                + 0.20 * sg.uniqueness as f64
-                + 0.10 * sg.saturation as f64
+            let score = 0.30 * sg.motion
+                + 0.20 * sg.contrast
+                + 0.20 * sg.uniqueness
+                + 0.10 * sg.saturation
                 + 0.20 * emo;
             Candidate {
                 shot: s.index,
                 start: s.start_s,
                 end: s.end_s.min(spoiler),
                 score,
-                calm: 1.0 - sg.motion as f64,
+                calm: 1.0 - sg.motion,
             }
         })
         .filter(|c| c.end - c.start > 2.0 * margin + 0.5)
@@ -323,6 +323,30 @@ fn pick_spread(
     out
 }
 
+/// Film sound of a clip that would cut words: silent in the mix.
+pub const MUTED_DB: f64 = -40.0;
+
+/// The longest stretch of [lo, hi] with no spoken cue (padded by 0.1 s), if
+/// it can hold `len` seconds.
+fn quiet_gap(cues: &[Cue], lo: f64, hi: f64, len: f64) -> Option<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = cues
+        .iter()
+        .filter(|c| c.kind == CueKind::Dialogue && c.start_s < hi && c.end_s > lo)
+        .map(|c| (c.start_s - 0.1, c.end_s + 0.1))
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut best: Option<(f64, f64)> = None;
+    let mut at = lo;
+    for (a, b) in spans.iter().copied().chain(std::iter::once((hi, hi))) {
+        let gap = (at, a.min(hi));
+        if gap.1 - gap.0 >= len && best.is_none_or(|x| gap.1 - gap.0 > x.1 - x.0) {
+            best = Some(gap);
+        }
+        at = at.max(b);
+    }
+    best
+}
+
 #[allow(clippy::too_many_arguments)]
 fn make_clip(
     c: &Candidate,
@@ -346,11 +370,38 @@ fn make_clip(
             && q.end_s + 0.2 <= hi
             && q.end_s - q.start_s <= len * 2.0
     });
+    // A clip without a line of its own must not chop anyone's words: it sits
+    // in a pause between cues when the shot has one long enough, and
+    // otherwise its film sound is muted (the music carries it).
+    let (mut room_lo, mut room_hi, mut mute) = (lo, hi, false);
+    if let Some(q) = cue {
+        // A line's clip may grow only into the pauses around it, never into
+        // the neighbouring lines.
+        for c in inp
+            .cues
+            .iter()
+            .filter(|c| c.kind == CueKind::Dialogue && c.index != q.index)
+        {
+            if c.end_s <= q.start_s + 1e-6 || (c.start_s < q.start_s && c.end_s > q.start_s) {
+                room_lo = room_lo.max((c.end_s + 0.02).min(q.start_s - 0.02));
+            }
+            if c.start_s >= q.end_s - 1e-6 || (c.start_s > q.start_s && c.start_s < q.end_s) {
+                room_hi = room_hi.min((c.start_s - 0.02).max(q.end_s + 0.02));
+            }
+        }
+    }
+    if cue.is_none() {
+        match quiet_gap(inp.cues, lo, hi, len) {
+            Some((ga, gb)) => (room_lo, room_hi) = (ga, gb),
+            None => mute = true,
+        }
+    }
     let (mut a, mut b) = match cue {
-        Some(q) => ((q.start_s - 0.1).max(lo), (q.end_s + 0.2).min(hi)),
+        Some(q) => ((q.start_s - 0.1).max(room_lo), (q.end_s + 0.2).min(room_hi)),
         None => {
-            let mid = (lo + hi) / 2.0;
-            (mid - len / 2.0, mid + len / 2.0)
+            let mid = (room_lo + room_hi) / 2.0;
+            let l = len.min(room_hi - room_lo);
+            (mid - l / 2.0, mid + l / 2.0)
         }
     };
     for f in inp.flashes {
@@ -370,9 +421,9 @@ fn make_clip(
         (transition, transition_s)
     };
     let room = snap::Room {
-        lo,
-        hi,
-        keep: cue.map(|q| ((q.start_s - 0.1).max(lo), (q.end_s + 0.2).min(hi))),
+        lo: room_lo,
+        hi: room_hi,
+        keep: cue.map(|q| ((q.start_s - 0.1).max(room_lo), (q.end_s + 0.2).min(room_hi))),
     };
     let clip = Clip {
         act,
@@ -391,7 +442,13 @@ fn make_clip(
         ),
         beat_type: None,
         dialogue: cue.map(|q| q.text.clone()),
-        film_gain_db: if act == Act::SilenceBeat { -18.0 } else { 0.0 },
+        film_gain_db: if mute {
+            MUTED_DB
+        } else if act == Act::SilenceBeat {
+            -18.0
+        } else {
+            0.0
+        },
         score: (c.score * 1000.0).round() / 1000.0,
         reasoning: why.to_string(),
     };
@@ -402,7 +459,7 @@ fn make_clip(
 mod tests {
     use super::*;
     use crate::analysis::Signals;
-    use crate::story::structure::prior_structure;
+    use crate::story::structure::{builtin_structure, StructureInput};
 
     fn shots(n: usize, len: f64) -> Vec<Shot> {
         (0..n)
@@ -414,10 +471,11 @@ mod tests {
                 end_frame: ((i + 1) as f64 * len * 24.0) as u64,
                 keyframe_s: (i as f64 + 0.5) * len,
                 signals: Signals {
-                    motion: ((i * 7) % 10) as f32 / 10.0,
-                    contrast: ((i * 3) % 10) as f32 / 10.0,
+                    motion: ((i * 7) % 10) as f64 / 10.0,
+                    contrast: ((i * 3) % 10) as f64 / 10.0,
                     ..Default::default()
                 },
+                raw: Default::default(),
             })
             .collect()
     }
@@ -425,7 +483,10 @@ mod tests {
     #[test]
     fn three_acts_inside_shots_before_spoiler_line() {
         let sh = shots(150, 4.0);
-        let st = prior_structure(600.0);
+        let st = builtin_structure(&StructureInput {
+            runtime_s: 600.0,
+            ..Default::default()
+        });
         let vibe = crate::vibes::get("action").unwrap();
         let e = assemble(&EditInput {
             shots: &sh,

@@ -3,5 +3,7 @@
 
 pub mod escape;
 pub mod ffmpeg;
+pub mod lut;
 pub mod probe;
 pub mod render;
+pub mod sfx;

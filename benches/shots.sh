@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Shot-detection benchmark: on the same files, in one run, print our
+# precision/recall/F1 and time, PySceneDetect 0.7's (detect-adaptive and
+# detect-content at defaults), and a bare `ffmpeg -i FILM -an -f null -`
+# decode as the floor, with the ratios. Times are wall seconds and CPU
+# seconds (user+sys); on a shared machine the CPU ratio is the steadier one.
+#
+# usage: benches/shots.sh            (truth films + Big Buck Bunny)
+# env:   SHOT_TRUTH_DIR (default ~/.cache/cinecut/shot_truth; built if missing)
+#        CINECUT_FIXTURES, SKIP_BBB=1 to leave out the full film
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TRUTH="${SHOT_TRUTH_DIR:-$HOME/.cache/cinecut/shot_truth}"
+FIX="${CINECUT_FIXTURES:-$HOME/.cache/cinecut/fixtures}"
+VENV="$HOME/.cache/cinecut/scenedetect-venv"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+[[ -f "$TRUTH/cuts_flashes.truth.json" ]] || scripts/make_shot_truth.sh "$TRUTH"
+if [[ ! -x "$VENV/bin/scenedetect" ]]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "scenedetect==0.7.*" opencv-python-headless
+fi
+cargo build -q --release --example shotbench
+BIN=${CARGO_TARGET_DIR:-target}/release/examples/shotbench
+
+# tm OUTFILE CMD...: run, stdout to OUTFILE; echo "wall cpu"
+tm() {
+  local out=$1; shift
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$@" >"$out" 2>"$WORK/err" ||
+    { echo "failed: $* ($(tail -2 "$WORK/err"))" >&2; return 1; }
+  awk '{printf "%.2f %.2f", $1, $2 + $3}' "$WORK/time"
+}
+f1() { sed -E 's/.*"f1":([0-9.]+).*/\1/' <<<"$1" | awk '{printf "%.3f", $1}'; }
+field() { sed -E "s/.*\"$2\":([0-9]+).*/\\1/" <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+printf '%-13s | %-34s | %-17s | %-17s | %-11s | %s\n' film \
+  "ours F1 (P/R, flashFP, exact) wall/cpu" "sd-adaptive F1 w" "sd-content F1 w" \
+  "ffmpeg w/cpu" "ours/ffmpeg wall cpu; sd-best/ours wall"
+for truth in "$TRUTH"/*.truth.json; do
+  name=$(basename "$truth" .truth.json)
+  film="$TRUTH/$name.mp4"
+  ff=$(tm /dev/null ffmpeg -nostdin -i "$film" -an -f null -)
+  ours=$(tm "$WORK/ours.json" "$BIN" analyse "$film")
+  so=$("$BIN" score "$truth" ours "$WORK/ours.json")
+  declare -A sdf=() sdt=()
+  for det in detect-adaptive detect-content; do
+    sdt[$det]=$(tm /dev/null "$VENV/bin/scenedetect" -q -i "$film" -o "$WORK" "$det" list-scenes -f "$det.csv")
+    sdf[$det]=$(f1 "$("$BIN" score "$truth" csv "$WORK/$det.csv")")
+  done
+  best=$(awk -v a="${sdt[detect-adaptive]% *}" -v b="${sdt[detect-content]% *}" 'BEGIN{print (a<b)?a:b}')
+  p=$(sed -E 's/.*"precision":([0-9.]+).*/\1/' <<<"$so" | awk '{printf "%.2f", $1}')
+  r=$(sed -E 's/.*"recall":([0-9.]+).*/\1/' <<<"$so" | awk '{printf "%.2f", $1}')
+  printf '%-13s | %-5s (%s/%s, %s, %s/%s) %5s/%-5s | %-5s %9s | %-5s %9s | %5s/%-5s | %s %s; %s\n' "$name" \
+    "$(f1 "$so")" "$p" "$r" "$(field "$so" flash_fp)" "$(field "$so" exact_cuts)" "$(field "$so" matched_cuts)" \
+    ${ours} "${sdf[detect-adaptive]}" "${sdt[detect-adaptive]% *}" "${sdf[detect-content]}" "${sdt[detect-content]% *}" \
+    ${ff} "$(ratio "${ours% *}" "${ff% *}")" "$(ratio "${ours#* }" "${ff#* }")" "$(ratio "$best" "${ours% *}")"
+done
+
+if [[ -z "${SKIP_BBB:-}" ]]; then
+  bbb="$FIX/bbb.mp4"
+  [[ -f "$bbb" ]] || { echo "missing fixture: $bbb" >&2; exit 1; }
+  ff=$(tm /dev/null ffmpeg -nostdin -i "$bbb" -an -f null -)
+  ours=$(tm "$WORK/bbb.json" "$BIN" analyse "$bbb")
+  ffs=$(tm /dev/null ffmpeg -nostdin -skip_loop_filter all -skip_frame noref -i "$bbb" -an -f null -)
+  n=$(grep -o '"kind":"' "$WORK/bbb.json" | wc -l)
+  echo
+  echo "bbb.mp4 (596 s, 720p24): bare decode ${ff% *} s wall / ${ff#* } s cpu;" \
+    "analysis ${ours% *} s / ${ours#* } s ($n boundaries);" \
+    "ratio wall $(ratio "${ours% *}" "${ff% *}"), cpu $(ratio "${ours#* }" "${ff#* }");" \
+    "decode with skip_loop_filter+noref alone: cpu $(ratio "${ffs#* }" "${ff#* }")"
+fi

@@ -1,0 +1,30 @@
+//! Manual runs: `cargo run --example finish_demo -- VIBE OUT_DIR` writes the
+//! vibe's grade LUT and every sound effect into OUT_DIR and prints the filters.
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut a = std::env::args().skip(1);
+    let vibe = cinecut::vibes::get(&a.next().unwrap_or_else(|| "action".into()))?;
+    let dir = PathBuf::from(a.next().unwrap_or_else(|| "finish_demo".into()));
+    std::fs::create_dir_all(&dir)?;
+    let cube = dir.join(format!("{}.cube", vibe.name));
+    cinecut::media::lut::write_cube(&vibe.grade, cinecut::media::lut::CUBE_SIZE, &cube)?;
+    println!("lut    {}", cinecut::media::lut::lut_filter(&cube));
+    println!(
+        "filter {}",
+        cinecut::media::render::grade_filters(&vibe.grade)
+    );
+    for t in cinecut::vibes::Transition::ALL {
+        for b in [false, true] {
+            let spec = cinecut::media::sfx::sfx_for(t, b);
+            let p = cinecut::media::sfx::render_sfx(&spec, &dir)?;
+            println!(
+                "sfx    {:<16} act_boundary={b:<5} cut at {:.2} s  {}",
+                t.name(),
+                spec.cut_offset_s(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Per-frame statistics computed while frames stream past: brightness,
+//! contrast, saturation, sharpness, colour histogram, differences to the last
+//! few frames and a dissolve-linearity measure. Only these small numbers are
+//! kept, never pictures, so memory grows by ~200 bytes per analysed frame.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// How many earlier frames each frame is compared to (flash/strobe test).
+pub const BACK: usize = 6;
+/// Dissolve half-widths, in seconds.
+pub const DISSOLVE_HALF_S: [f64; 4] = [0.25, 0.4, 0.6, 0.9];
+/// Colour histogram bins (8 luma + 8 hue) for shot uniqueness.
+pub const HIST: usize = 16;
+
+const GRID_W: usize = 32;
+const GRID_H: usize = 18;
+const GRID: usize = GRID_W * GRID_H;
+
+/// Statistics of one analysed frame. Values are in 0..1 unless said otherwise.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FrameStats {
+    pub t: f64,
+    /// Index of this frame in the full frame grid of the film.
+    pub frame: u64,
+    pub luma: f32,
+    pub luma_std: f32,
+    pub sat: f32,
+    /// Chroma magnitude is `sat`; mean absolute Laplacian of luma (focus / detail).
+    pub sharp: f32,
+    /// Fraction of pixels with skin-like chroma in bright-enough areas.
+    pub skin: f32,
+    /// diff[k-1] = mean absolute difference to the frame k analysed frames back.
+    pub diff: [f32; BACK],
+    /// Histogram distance to the previous frame (0..1).
+    pub hist_diff: f32,
+    /// For each dissolve half-width h: (span difference between frames c-h and
+    /// c+h, linearity residual / span) with this frame as the centre c.
+    pub lin: [(f32, f32); DISSOLVE_HALF_S.len()],
+    pub hist: [f32; HIST],
+    /// The decoder reported an intra (I) picture: encoders place these on
+    /// the scene cuts they detect.
+    pub intra: bool,
+}
+
+struct Thumb {
+    /// Mean-removed luma then Cb, Cr on the grid.
+    y: [f32; GRID],
+    cb: [f32; GRID],
+    cr: [f32; GRID],
+    hist: [f32; HIST],
+}
+
+/// Streaming feature extractor; feed frames in presentation order.
+pub struct Extractor {
+    w: usize,
+    h: usize,
+    ring: VecDeque<Thumb>,
+    ring_cap: usize,
+    /// Dissolve half-widths in analysed frames; fixed once the frame
+    /// interval is measured (after `MEASURE` frames).
+    half: Vec<usize>,
+    min_step_s: f64,
+    pub stats: Vec<FrameStats>,
+    luma: Vec<f32>,
+}
+
+impl Extractor {
+    /// `min_step_s` is the shortest time between analysed frames (1/fps);
+    /// the real interval (larger when non-reference frames are skipped) is
+    /// measured on the first frames and turns dissolve widths into frames.
+    pub fn new(w: u32, h: u32, min_step_s: f64) -> Self {
+        let ring_cap =
+            (2 * half_widths(min_step_s).iter().max().copied().unwrap_or(2) + 1).max(BACK + 1);
+        Extractor {
+            w: w as usize,
+            h: h as usize,
+            ring: VecDeque::with_capacity(ring_cap + 1),
+            ring_cap,
+            half: Vec::new(),
+            min_step_s,
+            stats: Vec::new(),
+            luma: vec![0.0; (w * h) as usize],
+        }
+    }
+
+    /// Add the next frame, given as yuv420p planes (`w`×`h` luma, then two
+    /// `w/2`×`h/2` chroma planes). YUV straight from the decoder saves a
+    /// colour conversion in ffmpeg and three quarters of the chroma work here.
+    pub fn push(&mut self, t: f64, frame: u64, yuv: &[u8]) {
+        let (w, h) = (self.w, self.h);
+        let (cw, ch) = (w / 2, h / 2);
+        let (yp, rest) = yuv.split_at(w * h);
+        let (up, vp) = rest.split_at(cw * ch);
+        let mut grid = [[0f32; 3]; GRID];
+        let mut counts = [0f32; GRID];
+        let mut ccounts = [0f32; GRID];
+        let mut hist = [0f32; HIST];
+        let (mut sum_y, mut sum_y2, mut sum_s, mut skin) = (0f64, 0f64, 0f64, 0usize);
+        for yy in 0..h {
+            let row = (yy * GRID_H / h) * GRID_W;
+            for xx in 0..w {
+                let y = yp[yy * w + xx] as f32;
+                self.luma[yy * w + xx] = y;
+                sum_y += y as f64;
+                sum_y2 += (y * y) as f64;
+                let gi = row + xx * GRID_W / w;
+                grid[gi][0] += y;
+                counts[gi] += 1.0;
+                hist[((y as usize) >> 5).min(7)] += 1.0;
+            }
+        }
+        for cy in 0..ch {
+            let row = (cy * GRID_H / ch) * GRID_W;
+            for cx in 0..cw {
+                let cb = up[cy * cw + cx] as f32;
+                let cr = vp[cy * cw + cx] as f32;
+                let gi = row + cx * GRID_W / cw;
+                grid[gi][1] += cb;
+                grid[gi][2] += cr;
+                ccounts[gi] += 1.0;
+                let (u, v) = (cb - 128.0, cr - 128.0);
+                let chroma = (u * u + v * v).sqrt();
+                sum_s += (chroma / 128.0).min(1.0) as f64;
+                let y = yp[(2 * cy) * w + 2 * cx];
+                // Skin chroma box (Chai & Ngan) with some light on it.
+                if (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr) && y > 60 {
+                    skin += 1;
+                }
+                if chroma > 12.0 {
+                    hist[8 + hue_bin(u, v)] += 4.0;
+                }
+            }
+        }
+        let n = (w * h) as f64;
+        let mean_y = sum_y / n;
+        let var_y = (sum_y2 / n - mean_y * mean_y).max(0.0);
+        // Laplacian on luma (interior pixels): detail, used to pick the sharpest keyframe.
+        let mut lap = 0f64;
+        for yy in 1..h.saturating_sub(1) {
+            for xx in 1..w.saturating_sub(1) {
+                let c = self.luma[yy * w + xx] * 4.0;
+                let v = c
+                    - self.luma[yy * w + xx - 1]
+                    - self.luma[yy * w + xx + 1]
+                    - self.luma[(yy - 1) * w + xx]
+                    - self.luma[(yy + 1) * w + xx];
+                lap += v.abs() as f64;
+            }
+        }
+        let lap_n = ((w.saturating_sub(2)) * (h.saturating_sub(2))).max(1) as f64;
+        let total: f32 = hist.iter().sum::<f32>().max(1.0);
+        for v in &mut hist {
+            *v /= total;
+        }
+        let mut th = Thumb {
+            y: [0.0; GRID],
+            cb: [0.0; GRID],
+            cr: [0.0; GRID],
+            hist,
+        };
+        let gmean = (mean_y / 255.0) as f32;
+        for i in 0..GRID {
+            let c = counts[i].max(1.0) * 255.0;
+            let cc = ccounts[i].max(1.0) * 255.0;
+            th.y[i] = grid[i][0] / c - gmean;
+            th.cb[i] = grid[i][1] / cc;
+            th.cr[i] = grid[i][2] / cc;
+        }
+
+        let mut st = FrameStats {
+            t,
+            frame,
+            luma: (mean_y / 255.0) as f32,
+            luma_std: (var_y.sqrt() / 255.0) as f32,
+            sat: (sum_s / (cw * ch).max(1) as f64) as f32,
+            sharp: (lap / lap_n / 255.0) as f32,
+            skin: (skin as f64 / (cw * ch).max(1) as f64) as f32,
+            hist: th.hist,
+            ..Default::default()
+        };
+        // Differences to earlier frames. Luma is compared with its means kept
+        // (brightness jumps matter for cuts), so add back the global mean delta.
+        for k in 1..=BACK {
+            if let Some(prev) = self.ring.len().checked_sub(k).map(|i| &self.ring[i]) {
+                let prev_mean = self.stats[self.stats.len() - k].luma;
+                st.diff[k - 1] = thumb_diff(&th, prev, st.luma - prev_mean);
+            }
+        }
+        if let Some(prev) = self.ring.back() {
+            st.hist_diff = th
+                .hist
+                .iter()
+                .zip(prev.hist.iter())
+                .map(|(a, b)| (a - b).abs())
+                .sum::<f32>()
+                * 0.5;
+        }
+        self.ring.push_back(th);
+        if self.ring.len() > self.ring_cap {
+            self.ring.pop_front();
+        }
+        self.stats.push(st);
+        if self.half.is_empty() && self.stats.len() > MEASURE {
+            let mut d: Vec<f64> = self.stats.windows(2).map(|w| w[1].t - w[0].t).collect();
+            d.sort_by(|a, b| a.total_cmp(b));
+            self.half = half_widths(d[d.len() / 2].max(self.min_step_s));
+        }
+        // Dissolve linearity with the newest frame as the right end b = c + h.
+        let len = self.ring.len();
+        let ns = self.stats.len();
+        for (hi, &hh) in self.half.iter().enumerate() {
+            if len < 2 * hh + 1 {
+                continue;
+            }
+            let b = &self.ring[len - 1];
+            let c = &self.ring[len - 1 - hh];
+            let a = &self.ring[len - 1 - 2 * hh];
+            let (span, resid) = linearity(a, c, b);
+            let lin = if span > 1e-4 { resid / span } else { 1.0 };
+            self.stats[ns - 1 - hh].lin[hi] = (span, lin);
+        }
+    }
+
+    /// The dissolve half-widths used (for the dissolve detector).
+    pub fn halves(&self) -> Vec<usize> {
+        if self.half.is_empty() {
+            half_widths(self.min_step_s)
+        } else {
+            self.half.clone()
+        }
+    }
+}
+
+/// Frames measured before the analysed frame interval is fixed.
+const MEASURE: usize = 16;
+
+/// Dissolve half-widths in frames for a given frame interval.
+pub fn half_widths(step_s: f64) -> Vec<usize> {
+    DISSOLVE_HALF_S
+        .iter()
+        .map(|s| ((s / step_s).round() as usize).max(2))
+        .collect()
+}
+
+fn hue_bin(u: f32, v: f32) -> usize {
+    let a = v.atan2(u) + std::f32::consts::PI; // 0..2π
+    ((a / std::f32::consts::TAU * 8.0) as usize).min(7)
+}
+
+/// Mean absolute difference of two thumbnails; `dmean` restores the global
+/// luma difference removed from the mean-free luma grids.
+fn thumb_diff(a: &Thumb, b: &Thumb, dmean: f32) -> f32 {
+    let mut s = 0f32;
+    for i in 0..GRID {
+        s += (a.y[i] - b.y[i] + dmean).abs()
+            + 0.5 * (a.cb[i] - b.cb[i]).abs()
+            + 0.5 * (a.cr[i] - b.cr[i]).abs();
+    }
+    s / GRID as f32
+}
+
+/// (span, residual): how far a and b are apart, and how far c is from their
+/// average. Luma is mean-free so a brightness ramp inside a shot (lights
+/// dimming, fades) does not look like a dissolve between two pictures.
+fn linearity(a: &Thumb, c: &Thumb, b: &Thumb) -> (f32, f32) {
+    let (mut span, mut resid) = (0f32, 0f32);
+    for i in 0..GRID {
+        span += (a.y[i] - b.y[i]).abs()
+            + 0.5 * (a.cb[i] - b.cb[i]).abs()
+            + 0.5 * (a.cr[i] - b.cr[i]).abs();
+        resid += (c.y[i] - 0.5 * (a.y[i] + b.y[i])).abs()
+            + 0.5 * (c.cb[i] - 0.5 * (a.cb[i] + b.cb[i])).abs()
+            + 0.5 * (c.cr[i] - 0.5 * (a.cr[i] + b.cr[i])).abs();
+    }
+    (span / GRID as f32, resid / GRID as f32)
+}
+
+/// Histogram distance (0..1) between two normalised histograms.
+pub fn hist_distance(a: &[f32; HIST], b: &[f32; HIST]) -> f32 {
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f32>()
+        * 0.5
+}

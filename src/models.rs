@@ -1,0 +1,90 @@
+//! The optional model servers a run uses: a text LLM and a vision LLM, each
+//! either a running OpenAI-compatible server (`--llm URL`) or a GGUF file
+//! that CineCut serves itself with llama-server for the length of the stage.
+
+use crate::error::Result;
+use crate::llm::{LlmClient, ManagedServer, ServerOptions};
+use crate::ui::Ui;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default)]
+pub struct Models {
+    pub llm: Option<String>,
+    pub llm_model: Option<PathBuf>,
+    pub vision: Option<String>,
+    pub vision_model: Option<PathBuf>,
+    pub vision_mmproj: Option<PathBuf>,
+    pub vision_parallel: usize,
+}
+
+/// A client, and the server behind it when we started one (stopped on drop).
+pub struct Served {
+    pub client: Option<LlmClient>,
+    _server: Option<ManagedServer>,
+}
+
+impl Models {
+    /// Identifies the text model for stage fingerprints.
+    pub fn llm_key(&self) -> String {
+        match (&self.llm, &self.llm_model) {
+            (Some(u), _) => format!("url:{u}"),
+            (_, Some(m)) => format!("gguf:{}", m.display()),
+            _ => "none".into(),
+        }
+    }
+
+    pub fn vision_key(&self) -> String {
+        match (&self.vision, &self.vision_model) {
+            (Some(u), _) => format!("url:{u}"),
+            (_, Some(m)) => format!("gguf:{}", m.display()),
+            _ => "none".into(),
+        }
+    }
+
+    pub fn start_llm(&self, ui: &Ui) -> Result<Served> {
+        serve(self.llm.as_deref(), self.llm_model.as_ref(), None, 1, ui)
+    }
+
+    pub fn start_vision(&self, ui: &Ui) -> Result<Served> {
+        serve(
+            self.vision.as_deref(),
+            self.vision_model.as_ref(),
+            self.vision_mmproj.as_ref(),
+            self.vision_parallel.max(1) as u32,
+            ui,
+        )
+    }
+}
+
+fn serve(
+    url: Option<&str>,
+    gguf: Option<&PathBuf>,
+    mmproj: Option<&PathBuf>,
+    parallel: u32,
+    ui: &Ui,
+) -> Result<Served> {
+    if let Some(u) = url {
+        return Ok(Served {
+            client: Some(LlmClient::new(u)),
+            _server: None,
+        });
+    }
+    let Some(model) = gguf else {
+        return Ok(Served {
+            client: None,
+            _server: None,
+        });
+    };
+    if !model.is_file() {
+        return Err(crate::error::Error::input(model, "no such model file"));
+    }
+    let mut o = ServerOptions::new(model.clone());
+    o.mmproj = mmproj.cloned();
+    o.parallel = parallel;
+    ui.info(&format!("starting llama-server with {}", model.display()));
+    let srv = ManagedServer::start(&o)?;
+    Ok(Served {
+        client: Some(srv.client()),
+        _server: Some(srv),
+    })
+}

@@ -1,0 +1,441 @@
+//! The built-in music bed: drums, bass and pad at the vibe's tempo with an
+//! intro, a build (riser and snare roll) and a peak, then a final hit — so a
+//! trailer made offline still has music. Pure synthesis plus an atomic WAV writer.
+
+use super::MusicError;
+use std::f32::consts::PI;
+use std::io::Write;
+use std::path::Path;
+
+/// Broad character of the bed; each vibe maps to one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BedStyle {
+    /// Four-on-the-floor build into a rock peak, minor key (action, war…).
+    Driving,
+    /// Sparse low pulses, dissonant pad, heavy hits (horror, thriller, mystery).
+    Dark,
+    /// Major key, bouncy hats (comedy, family, animation, music).
+    Bright,
+    /// Soft pulse and warm pad, drums only at the peak (drama, romance…).
+    Gentle,
+}
+
+/// How to synthesize a bed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BedParams {
+    pub bpm: f64,
+    /// MIDI note of the key's root (bass plays an octave or two below).
+    pub root_midi: u8,
+    pub minor: bool,
+    pub style: BedStyle,
+    /// Where the peak (the drop after the build) should land; rounded to a
+    /// 4-bar phrase. None: at 60 % of the length.
+    pub peak_at_s: Option<f64>,
+    /// Seeds the noise of drums and risers; same seed, same samples.
+    pub seed: u64,
+}
+
+impl BedParams {
+    /// Style, key and mode for a vibe name (unknown vibes get a driving bed).
+    pub fn for_vibe(vibe: &str, bpm: f64) -> Self {
+        let v = vibe.to_ascii_lowercase();
+        let (style, root, minor) = match v.as_str() {
+            "horror" | "thriller" | "mystery" | "crime" => (BedStyle::Dark, 50, true),
+            "comedy" | "family" | "animation" | "music" => (BedStyle::Bright, 60, false),
+            "drama" | "romance" | "documentary" | "history" => (BedStyle::Gentle, 57, false),
+            "western" => (BedStyle::Driving, 52, true),
+            _ => (BedStyle::Driving, 57, true),
+        };
+        // A stable seed per vibe: the same vibe always gets the same bed.
+        let seed = v.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        });
+        BedParams {
+            bpm: bpm.clamp(50.0, 200.0),
+            root_midi: root,
+            minor,
+            style,
+            peak_at_s: None,
+            seed,
+        }
+    }
+}
+
+/// Bar layout of a bed of a given length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BedLayout {
+    pub bar_s: f64,
+    pub bars: usize,
+    /// First bar of the peak.
+    pub peak_bar: usize,
+}
+
+/// The bar plan [`synthesize_bed`] follows; exposed so callers and tests know
+/// where the peak and the final hit are.
+pub fn bed_layout(params: &BedParams, length_s: f64) -> BedLayout {
+    let bar_s = 4.0 * 60.0 / params.bpm.clamp(50.0, 200.0);
+    // The last bar holds the final hit and its ring-out.
+    let bars = ((length_s / bar_s).floor() as usize).max(8);
+    let want = params.peak_at_s.unwrap_or(length_s * 0.6) / bar_s;
+    let peak_bar = (((want / 4.0).round() as usize) * 4).clamp(4, bars.saturating_sub(3).max(4));
+    BedLayout {
+        bar_s,
+        bars,
+        peak_bar,
+    }
+}
+
+/// Render the bed: stereo interleaved f32 at `sample_rate`, peak at -1 dBFS.
+pub fn synthesize_bed(params: &BedParams, length_s: f64, sample_rate: u32) -> Vec<f32> {
+    let layout = bed_layout(params, length_s);
+    let sr = sample_rate.max(8000) as f32;
+    let total = (length_s.max(layout.bars as f64 * layout.bar_s) * sr as f64) as usize;
+    let mut s = Synth {
+        l: vec![0.0; total],
+        r: vec![0.0; total],
+        sr,
+        seed: params.seed | 1,
+    };
+    let beat = layout.bar_s as f32 / 4.0;
+    let (bars, peak) = (layout.bars, layout.peak_bar);
+    let last = bars - 1;
+    // i–VI–III–VII in minor, I–V–vi–IV in major: the two most used loops.
+    let prog: [(i32, bool); 4] = if params.minor {
+        [(0, true), (8, false), (3, false), (10, false)]
+    } else {
+        [(0, false), (7, false), (9, true), (5, false)]
+    };
+    let root = params.root_midi as i32;
+    let style = params.style;
+    for bar in 0..bars {
+        let t0 = bar as f32 * layout.bar_s as f32;
+        let (deg, chord_minor) = prog[bar % 4];
+        let chord_root = root + deg;
+        let third = if chord_minor { 3 } else { 4 };
+        let mut notes = vec![chord_root, chord_root + third, chord_root + 7];
+        if style == BedStyle::Dark {
+            // A minor second on top: tension without losing the key.
+            notes.push(chord_root + 13);
+        }
+        let in_peak = bar >= peak && bar < last;
+        let in_build = bar >= 4.min(peak) && bar < peak;
+        // 0 at the start of the build, 1 at its end.
+        let build = if in_build {
+            (bar - 4.min(peak)) as f32 / (peak - 4.min(peak)).max(1) as f32
+        } else {
+            0.0
+        };
+        if bar == last {
+            // Final hit on the downbeat, left to ring.
+            s.kick(t0, 1.0);
+            s.crash(t0, 0.5);
+            s.pad(t0, layout.bar_s as f32, &notes, 0.18, 0.01);
+            s.bass(t0, layout.bar_s as f32 * 0.9, chord_root - 24, 0.45);
+            continue;
+        }
+        let pad_amp = if in_peak { 0.16 } else { 0.09 + 0.05 * build };
+        s.pad(t0, layout.bar_s as f32, &notes, pad_amp, 0.25);
+        if in_peak {
+            if (bar - peak) % 4 == 0 {
+                s.crash(t0, 0.35);
+            }
+            for b in 0..4 {
+                let t = t0 + b as f32 * beat;
+                match style {
+                    BedStyle::Dark => {
+                        if b % 2 == 0 {
+                            s.kick(t, 1.0);
+                        }
+                        if b == 2 {
+                            s.snare(t, 0.5);
+                        }
+                        s.hat(t, 0.10, false);
+                    }
+                    _ => {
+                        s.kick(t, if b % 2 == 0 { 1.0 } else { 0.75 });
+                        if b % 2 == 1 {
+                            s.snare(t, 0.55);
+                        }
+                        s.hat(t, 0.12, false);
+                        s.hat(t + beat / 2.0, 0.07, style == BedStyle::Bright);
+                    }
+                }
+                // Bass on every beat, octave jump on the off-beat eighth.
+                s.bass(t, beat * 0.45, chord_root - 24, 0.32);
+                s.bass(t + beat / 2.0, beat * 0.4, chord_root - 12, 0.16);
+            }
+        } else if in_build {
+            let gain = 0.45 + 0.4 * build;
+            for b in 0..4 {
+                let t = t0 + b as f32 * beat;
+                let kick_here = match style {
+                    BedStyle::Gentle | BedStyle::Dark => b % 2 == 0,
+                    _ => true,
+                };
+                if kick_here {
+                    s.kick(t, gain * if b == 0 { 1.0 } else { 0.8 });
+                }
+                if build > 0.3 && style != BedStyle::Gentle {
+                    s.hat(t, 0.08 * gain, false);
+                }
+                s.bass(t, beat * 0.8, chord_root - 24, 0.2 + 0.1 * build);
+            }
+            if bar + 1 == peak {
+                // Snare roll in sixteenths, getting louder, into the peak.
+                for k in 0..16 {
+                    let t = t0 + k as f32 * beat / 4.0;
+                    s.snare(t, 0.12 + 0.35 * k as f32 / 15.0);
+                }
+            }
+            if bar + 2 >= peak {
+                s.riser(t0, layout.bar_s as f32, 0.12 * (1 + bar + 2 - peak) as f32);
+            }
+        } else {
+            // Intro: a soft pulse on the downbeat and a low root.
+            s.kick(t0, 0.5);
+            s.bass(t0, layout.bar_s as f32 * 0.9, chord_root - 24, 0.18);
+        }
+    }
+    s.finish()
+}
+
+struct Synth {
+    l: Vec<f32>,
+    r: Vec<f32>,
+    sr: f32,
+    seed: u64,
+}
+
+impl Synth {
+    fn noise(&mut self) -> f32 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        (self.seed >> 40) as f32 / (1u64 << 23) as f32 * 2.0 - 1.0
+    }
+
+    /// Add a mono voice at time `t0`, panned (-1 left … 1 right).
+    fn add(&mut self, t0: f32, len_s: f32, pan: f32, mut f: impl FnMut(&mut Self, f32) -> f32) {
+        let start = (t0 * self.sr) as usize;
+        let n = (len_s * self.sr) as usize;
+        let (gl, gr) = ((1.0 - pan).min(1.0), (1.0 + pan).min(1.0));
+        for i in 0..n {
+            let idx = start + i;
+            if idx >= self.l.len() {
+                break;
+            }
+            let v = f(self, i as f32 / self.sr);
+            self.l[idx] += v * gl;
+            self.r[idx] += v * gr;
+        }
+    }
+
+    fn kick(&mut self, t0: f32, amp: f32) {
+        let mut phase = 0.0f32;
+        let sr = self.sr;
+        self.add(t0, 0.35, 0.0, |_, t| {
+            let f = 45.0 + 110.0 * (-t / 0.035).exp();
+            phase += 2.0 * PI * f / sr;
+            amp * 0.9 * phase.sin() * (-t / 0.18).exp()
+        });
+    }
+
+    fn snare(&mut self, t0: f32, amp: f32) {
+        let mut prev = 0.0;
+        self.add(t0, 0.25, 0.1, |s, t| {
+            let n = s.noise();
+            let hp = n - prev;
+            prev = n;
+            amp * (0.5 * hp * (-t / 0.09).exp()
+                + 0.5 * (2.0 * PI * 185.0 * t).sin() * (-t / 0.05).exp())
+        });
+    }
+
+    fn hat(&mut self, t0: f32, amp: f32, open: bool) {
+        let decay = if open { 0.12 } else { 0.03 };
+        let mut prev = 0.0;
+        self.add(t0, decay * 5.0, -0.3, |s, t| {
+            let n = s.noise();
+            let hp = n - prev;
+            prev = n;
+            amp * hp * (-t / decay).exp()
+        });
+    }
+
+    fn crash(&mut self, t0: f32, amp: f32) {
+        let mut prev = 0.0;
+        for pan in [-0.5, 0.5] {
+            self.add(t0, 2.5, pan, |s, t| {
+                let n = s.noise();
+                let hp = n - prev;
+                prev = n;
+                amp * 0.5 * hp * (-t / 0.7).exp()
+            });
+        }
+    }
+
+    fn bass(&mut self, t0: f32, dur: f32, midi: i32, amp: f32) {
+        let f = midi_hz(midi);
+        let mut lp = 0.0f32;
+        let sr = self.sr;
+        let a = 1.0 - (-2.0 * PI * 400.0 / sr).exp();
+        self.add(t0, dur + 0.03, 0.0, |_, t| {
+            let saw = 2.0 * (t * f).fract() - 1.0;
+            lp += a * (saw - lp);
+            let env = (t / 0.005).min(1.0)
+                * if t > dur {
+                    (1.0 - (t - dur) / 0.03).max(0.0)
+                } else {
+                    1.0
+                };
+            amp * lp * env
+        });
+    }
+
+    fn pad(&mut self, t0: f32, dur: f32, notes: &[i32], amp: f32, attack: f32) {
+        let sr = self.sr;
+        let a = 1.0 - (-2.0 * PI * 1500.0 / sr).exp();
+        for (k, &m) in notes.iter().enumerate() {
+            let f = midi_hz(m);
+            // Two detuned saws per note, one per side: width without phasing.
+            for (pan, det) in [(-0.6f32, 0.997f32), (0.6, 1.003)] {
+                let mut lp = 0.0f32;
+                let ff = f * det;
+                let ph0 = (k as f32 * 0.37 + pan).fract();
+                self.add(t0, dur + 0.4, pan, |_, t| {
+                    let saw = 2.0 * ((t * ff + ph0).fract()) - 1.0;
+                    lp += a * (saw - lp);
+                    let env = (t / attack.max(0.005)).min(1.0)
+                        * if t > dur {
+                            (1.0 - (t - dur) / 0.4).max(0.0)
+                        } else {
+                            1.0
+                        };
+                    amp / notes.len() as f32 * lp * env
+                });
+            }
+        }
+    }
+
+    /// Noise swell whose brightness rises: the classic pre-drop riser.
+    fn riser(&mut self, t0: f32, dur: f32, amp: f32) {
+        let sr = self.sr;
+        let mut lp = 0.0f32;
+        self.add(t0, dur, 0.0, |s, t| {
+            let x = (t / dur).clamp(0.0, 1.0);
+            let cutoff = 300.0 + 6000.0 * x * x;
+            let a = 1.0 - (-2.0 * PI * cutoff / sr).exp();
+            lp += a * (s.noise() - lp);
+            amp * x * lp
+        });
+    }
+
+    /// Interleave and normalise to -1 dBFS peak.
+    fn finish(self) -> Vec<f32> {
+        let peak = self
+            .l
+            .iter()
+            .chain(self.r.iter())
+            .fold(0f32, |m, v| m.max(v.abs()));
+        let g = if peak > 0.0 { 0.891 / peak } else { 1.0 };
+        self.l
+            .iter()
+            .zip(self.r.iter())
+            .flat_map(|(l, r)| [l * g, r * g])
+            .collect()
+    }
+}
+
+fn midi_hz(m: i32) -> f32 {
+    440.0 * 2f32.powf((m - 69) as f32 / 12.0)
+}
+
+/// Write interleaved f32 samples as 16-bit PCM WAV, atomically: a temp file
+/// in the same folder, fsync, rename — a crash never leaves half a file.
+pub fn write_wav_atomic(
+    path: &Path,
+    samples: &[f32],
+    sample_rate: u32,
+    channels: u16,
+) -> Result<(), MusicError> {
+    let io = |source| MusicError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let data_len = (samples.len() * 2) as u32;
+    let mut buf = Vec::with_capacity(44 + samples.len() * 2);
+    buf.extend_from_slice(b"RIFF");
+    buf.extend_from_slice(&(36 + data_len).to_le_bytes());
+    buf.extend_from_slice(b"WAVEfmt ");
+    buf.extend_from_slice(&16u32.to_le_bytes());
+    buf.extend_from_slice(&1u16.to_le_bytes());
+    buf.extend_from_slice(&channels.to_le_bytes());
+    buf.extend_from_slice(&sample_rate.to_le_bytes());
+    buf.extend_from_slice(&(sample_rate * channels as u32 * 2).to_le_bytes());
+    buf.extend_from_slice(&(channels * 2).to_le_bytes());
+    buf.extend_from_slice(&16u16.to_le_bytes());
+    buf.extend_from_slice(b"data");
+    buf.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+    tmp.write_all(&buf).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_puts_peak_on_a_phrase_and_leaves_an_ending() {
+        let mut p = BedParams::for_vibe("action", 120.0);
+        p.peak_at_s = Some(41.0);
+        let l = bed_layout(&p, 60.0);
+        assert_eq!(l.bar_s, 2.0);
+        assert_eq!(l.bars, 30);
+        assert_eq!(l.peak_bar % 4, 0);
+        assert_eq!(l.peak_bar, 20);
+        // A peak asked for past the end is pulled back before the final bars.
+        p.peak_at_s = Some(500.0);
+        let l = bed_layout(&p, 60.0);
+        assert!(l.peak_bar <= l.bars - 3);
+    }
+
+    #[test]
+    fn bed_is_stereo_normalised_and_deterministic() {
+        let p = BedParams::for_vibe("horror", 90.0);
+        let a = synthesize_bed(&p, 20.0, 48_000);
+        let b = synthesize_bed(&p, 20.0, 48_000);
+        assert_eq!(a, b);
+        assert!(a.len() >= 20 * 48_000 * 2);
+        let peak = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!((peak - 0.891).abs() < 0.01, "peak {peak}");
+        // Not mono: left and right differ (panned hats, detuned pad).
+        assert!(a.chunks(2).any(|c| (c[0] - c[1]).abs() > 0.01));
+    }
+
+    #[test]
+    fn wav_header_is_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.wav");
+        write_wav_atomic(&path, &[0.0, 0.5, -0.5, 1.0], 48_000, 2).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[0..4], b"RIFF");
+        assert_eq!(bytes.len(), 44 + 8);
+        assert_eq!(
+            u32::from_le_bytes(bytes[24..28].try_into().unwrap()),
+            48_000
+        );
+        assert_eq!(i16::from_le_bytes([bytes[46], bytes[47]]), 16384);
+    }
+}

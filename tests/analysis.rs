@@ -1,0 +1,342 @@
+//! Integration tests of the analysis stage on real footage: a generated
+//! truth film (scripts/make_shot_truth.sh itest), a variable-frame-rate film
+//! without audio, a film damaged in the middle, and bad inputs.
+//! Media come from CINECUT_FIXTURES (default ~/.cache/cinecut/fixtures).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+// In the cinecut crate this is `cinecut::analysis`.
+use cinecut::analysis as an;
+
+fn fixtures() -> PathBuf {
+    let dir = std::env::var_os("CINECUT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").expect("HOME not set"))
+                .join(".cache/cinecut/fixtures")
+        });
+    for f in ["bbb.mp4", "bbb_short.mp4", "ted/test.mp4"] {
+        assert!(
+            dir.join(f).is_file(),
+            "fixture {} missing: fetch the fixtures or set CINECUT_FIXTURES",
+            dir.join(f).display()
+        );
+    }
+    dir
+}
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg must be installed");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn analyse(film: &Path) -> an::FilmAnalysis {
+    let mut seen = Vec::new();
+    let a = an::analyse(film, &an::AnalyseOptions::default(), &mut |t| seen.push(t))
+        .unwrap_or_else(|e| panic!("analysis of {} failed: {e}", film.display()));
+    assert!(!seen.is_empty(), "no progress reported");
+    assert!(
+        seen.windows(2).all(|w| w[1] >= w[0]),
+        "progress went backwards"
+    );
+    a
+}
+
+/// Shots tile the film without gaps, boundaries are ordered, signals are in 0..1.
+fn check_consistent(a: &an::FilmAnalysis) {
+    assert!(!a.shots.is_empty());
+    assert_eq!(a.shots[0].start_s, 0.0);
+    assert!((a.shots.last().unwrap().end_s - a.duration_s).abs() < 1e-6);
+    for w in a.shots.windows(2) {
+        assert_eq!(w[0].end_s, w[1].start_s);
+        assert_eq!(w[0].end_frame + 1, w[1].start_frame);
+    }
+    for s in &a.shots {
+        assert!(
+            s.keyframe_s >= s.start_s && s.keyframe_s <= s.end_s,
+            "{s:?}"
+        );
+        let g = &s.signals;
+        for v in [
+            g.motion,
+            g.contrast,
+            g.saturation,
+            g.brightness,
+            g.uniqueness,
+            g.faces,
+            g.loudness,
+            g.onset_density,
+        ] {
+            assert!((0.0..=1.0).contains(&v), "{s:?}");
+        }
+    }
+    assert_eq!(a.boundaries.len() + 1, a.shots.len());
+    assert!(a.boundaries.windows(2).all(|w| w[0].time_s < w[1].time_s));
+}
+
+#[test]
+fn truth_film_every_transition_found_flash_ignored_cuts_frame_exact() {
+    fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_shot_truth.sh");
+    let st = Command::new("bash")
+        .arg(&script)
+        .arg(dir.path())
+        .arg("itest")
+        .status()
+        .expect("bash");
+    assert!(st.success(), "make_shot_truth.sh itest failed");
+    let film = dir.path().join("itest.mp4");
+    let truth = an::eval::read_truth(&dir.path().join("itest.truth.json")).unwrap();
+    let a = analyse(&film);
+    check_consistent(&a);
+    let s = an::eval::score(&truth, &an::eval::dets_from_analysis(&a));
+    assert_eq!(
+        s.flash_fp, 0,
+        "flash reported as a boundary: {:?}",
+        a.boundaries
+    );
+    assert_eq!((s.tp, s.fp, s.fn_), (3, 0, 0), "{s:?} {:?}", a.boundaries);
+    assert_eq!(s.exact_cuts, 1, "cut not on its frame: {:?}", a.boundaries);
+    let cut = &a.boundaries[0];
+    assert_eq!((cut.frame, cut.kind), (72, an::BoundaryKind::Cut));
+    assert!((cut.time_s - 3.0).abs() < 1e-3, "{cut:?}");
+    assert!(a
+        .boundaries
+        .iter()
+        .any(|b| b.kind == an::BoundaryKind::FadeOut));
+    assert!(a
+        .boundaries
+        .iter()
+        .any(|b| b.kind == an::BoundaryKind::FadeIn));
+    assert!(a
+        .boundaries
+        .iter()
+        .any(|b| b.kind == an::BoundaryKind::Dissolve));
+    assert!(
+        a.flashes.iter().any(|t| (t * 24.0 - 102.0).abs() <= 1.0),
+        "flash at frame 102 not listed: {:?}",
+        a.flashes
+    );
+    assert!(a.has_audio && !a.loudness_curve.db.is_empty());
+    assert_eq!(a.frame_count, 258);
+
+    // The JSON has the `cinecut shots --json` shape and reads back equal.
+    let v = serde_json::to_value(&a).unwrap();
+    for k in ["fps", "frame_count", "duration_s", "boundaries", "shots"] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["boundaries"][0]["kind"], "cut");
+    for k in [
+        "index",
+        "start_s",
+        "end_s",
+        "start_frame",
+        "end_frame",
+        "keyframe_s",
+        "signals",
+    ] {
+        assert!(v["shots"][0].get(k).is_some(), "shot missing {k}");
+    }
+    let back: an::FilmAnalysis = serde_json::from_value(v).unwrap();
+    assert_eq!(back, a);
+
+    // Keyframes: one per shot plus subtitle midpoints, written as small JPEGs by seeking.
+    let times = an::keyframe_times(&a, &[1.5, 9.0]);
+    assert!(times.len() >= a.shots.len());
+    // Each subtitle midpoint has a keyframe (its own, or a shot's within 0.5 s).
+    for m in [1.5, 9.0] {
+        assert!(
+            times.iter().any(|(t, _)| (t - m).abs() <= 0.5),
+            "{m}: {times:?}"
+        );
+    }
+    let ts: Vec<f64> = times.iter().map(|(t, _)| *t).collect();
+    let out = dir.path().join("kf");
+    let paths = an::extract_keyframes(&film, &ts, &out, 672).unwrap();
+    assert_eq!(paths.len(), ts.len());
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&paths[0])
+        .output()
+        .unwrap();
+    let dims = String::from_utf8_lossy(&probe.stdout);
+    let wh: Vec<u32> = dims
+        .trim()
+        .split(',')
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    assert_eq!(wh, vec![672, 378], "keyframe size {dims}");
+}
+
+#[test]
+fn variable_frame_rate_cut_time_comes_from_timestamps_and_no_audio_is_fine() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("vfr.mkv");
+    let bbb = fx.join("bbb.mp4");
+    let bbb = bbb.to_str().unwrap();
+    // 2 s at 24 fps, then 2 s of another shot at 10 fps: the cut is at 2.000 s,
+    // frame 48, where time × nominal fps would be wrong.
+    ffmpeg(&[
+        "-ss",
+        "12.2",
+        "-t",
+        "3",
+        "-i",
+        bbb,
+        "-ss",
+        "48.2",
+        "-t",
+        "3",
+        "-i",
+        bbb,
+        "-filter_complex",
+        "[0:v]fps=24,trim=end_frame=48,setpts=PTS-STARTPTS,scale=320:180,setsar=1[a];\
+         [1:v]fps=10,trim=end_frame=20,setpts=PTS-STARTPTS,scale=320:180,setsar=1[b];\
+         [a][b]concat=n=2:v=1:a=0[v]",
+        "-map",
+        "[v]",
+        "-an",
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        film.to_str().unwrap(),
+    ]);
+    let a = analyse(&film);
+    check_consistent(&a);
+    assert!(!a.has_audio && a.loudness_curve.db.is_empty());
+    assert_eq!(a.boundaries.len(), 1, "{:?}", a.boundaries);
+    let b = &a.boundaries[0];
+    assert!((b.time_s - 2.0).abs() < 1e-3, "{b:?}");
+    assert_eq!(b.frame, 48, "{b:?}");
+    assert_eq!(a.frame_count, 68);
+}
+
+#[test]
+fn damage_mid_film_is_survived_and_reported() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("damaged.mp4");
+    let mut bytes = std::fs::read(fx.join("ted/test.mp4")).unwrap();
+    let mid = bytes.len() / 2;
+    // Deterministic garbage over 400 kB in the middle of the media data.
+    let mut x: u32 = 12345;
+    for b in &mut bytes[mid..mid + 400_000] {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *b = (x >> 16) as u8;
+    }
+    std::fs::write(&film, &bytes).unwrap();
+    let a = analyse(&film);
+    check_consistent(&a);
+    assert!(
+        a.decode_errors > 0 || a.unreadable_s > 0.5,
+        "damage not reported"
+    );
+    // The part after the damage was still analysed.
+    assert!(a.shots.last().unwrap().end_s > 60.0);
+    assert!(a.frames_analysed > 700, "{}", a.frames_analysed);
+}
+
+#[test]
+fn single_shot_short_clip_has_no_boundary() {
+    let fx = fixtures();
+    let a = analyse(&fx.join("bbb_short.mp4"));
+    check_consistent(&a);
+    assert!(a.boundaries.is_empty(), "{:?}", a.boundaries);
+    assert!(a.duration_s < 10.0);
+}
+
+#[test]
+fn bad_inputs_give_errors_that_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.mkv");
+    let e = an::analyse(&missing, &an::AnalyseOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(matches!(e, an::AnalysisError::NotFound(_)));
+    assert!(e.to_string().contains("nope.mkv"));
+    let text = dir.path().join("notes.mp4");
+    std::fs::write(&text, "this is not a film").unwrap();
+    let e = an::analyse(&text, &an::AnalyseOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("notes.mp4"), "{e}");
+}
+
+#[test]
+fn faces_detected_in_the_talk_not_in_the_title() {
+    let fx = fixtures();
+    let model = an::faces::default_model_path().expect("no HOME / CINECUT_MODELS_DIR");
+    assert!(
+        model.is_file(),
+        "face model {} missing: copy model/{} out of the rustface 0.1.7 crate package",
+        model.display(),
+        an::faces::MODEL_FILE
+    );
+    let a = analyse(&fx.join("ted/test.mp4"));
+    check_consistent(&a);
+    assert_eq!(a.faces_source, "seetaface");
+    let at = |t: f64| {
+        a.shots
+            .iter()
+            .find(|s| s.start_s <= t && t < s.end_s)
+            .expect("shot")
+    };
+    // 45 s: the speaker in a medium shot; 1 s: the animated TED title.
+    assert!(at(45.0).raw.faces > 0.0, "{:?}", at(45.0));
+    assert_eq!(at(1.0).raw.faces, 0.0, "{:?}", at(1.0));
+    assert!(at(45.0).signals.faces > at(1.0).signals.faces);
+}
+
+#[test]
+fn rotated_phone_video_is_analysed_upright() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("rotated.mp4");
+    ffmpeg(&[
+        "-i",
+        fx.join("bbb_short.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        film.to_str().unwrap(),
+    ]);
+    let a = analyse(&film);
+    check_consistent(&a);
+    assert!(
+        a.analysis_height > a.analysis_width,
+        "{}x{}",
+        a.analysis_width,
+        a.analysis_height
+    );
+    assert!(a.boundaries.is_empty(), "{:?}", a.boundaries);
+}
+
+#[test]
+fn file_names_with_colons_and_unicode_are_plain_files() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("take:2 ünïcode.mp4");
+    std::fs::copy(fx.join("bbb_short.mp4"), &film).unwrap();
+    let a = analyse(&film);
+    check_consistent(&a);
+    let kf = an::extract_keyframes(&film, &[1.0], &dir.path().join("kf"), 320).unwrap();
+    assert!(kf[0].is_file());
+}

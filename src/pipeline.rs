@@ -551,6 +551,9 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             )));
         }
         m.save(&manifest_path)?;
+        // Continue with the manifest as a rerun will read it back, so both
+        // runs fingerprint the render identically (JSON drops some float bits).
+        let m = Manifest::load(&manifest_path)?;
         ed_art.save(&"ok".to_string())?;
         let secs = stg.finish(&format!(
             "{} clips, {:.1} s",
@@ -683,9 +686,22 @@ fn fit_to_music(m: &mut Manifest, rooms: &[Option<edit::snap::Room>], mc: &Music
         .unwrap_or(m.total_duration_s() * 0.6);
     let fit = music::fit_music(&mc.grid, m.total_duration_s() + 4.0, act3);
     let shift = fit.trailer_start_s - fit.music_in_s;
-    let beats: Vec<f64> = mc
-        .grid
-        .beats
+    // When the music enters late (so its peak meets act 3), the cuts before
+    // it still keep its pulse: the grid is carried back to the trailer's start.
+    let mut grid_beats = mc.grid.beats.clone();
+    if let (Some(&first), true) = (grid_beats.first(), mc.grid.bpm > 0.0) {
+        let period = 60.0 / mc.grid.bpm;
+        let mut t = first - period;
+        let mut before = Vec::new();
+        while t + shift >= -period {
+            before.push(t);
+            t -= period;
+        }
+        before.reverse();
+        before.extend(grid_beats);
+        grid_beats = before;
+    }
+    let beats: Vec<f64> = grid_beats
         .iter()
         .map(|b| b + shift)
         .filter(|t| *t >= -1e-6)
@@ -698,7 +714,7 @@ fn fit_to_music(m: &mut Manifest, rooms: &[Option<edit::snap::Room>], mc: &Music
     let t = &mc.track;
     m.beat_grid = Some(BeatGridRef {
         bpm: mc.grid.bpm,
-        beats: mc.grid.beats.clone(),
+        beats: grid_beats,
         downbeats: mc.grid.downbeats.clone(),
     });
     m.music = Some(MusicRef {

@@ -99,3 +99,17 @@ impl From<crate::music::MusicError> for Error {
         Error::Usage(e.to_string())
     }
 }
+
+impl From<crate::story::DescribeError> for Error {
+    fn from(e: crate::story::DescribeError) -> Self {
+        Error::Other(e.to_string())
+    }
+}
+
+impl From<crate::embed::EmbedError> for Error {
+    fn from(e: crate::embed::EmbedError) -> Self {
+        Error::Other(format!(
+            "{e} (run scripts/fixtures.sh tests, or set CINECUT_MODELS_DIR)"
+        ))
+    }
+}

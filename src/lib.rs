@@ -10,6 +10,7 @@ pub mod cli;
 pub mod demo;
 pub mod doctor;
 pub mod edit;
+pub mod embed;
 pub mod error;
 pub mod llm;
 pub mod manifest;

@@ -223,24 +223,34 @@ pub fn frames(duration_s: f64, fps: f64) -> u64 {
     (duration_s * fps).round().max(1.0) as u64
 }
 
+/// Frames of each item and the overlap of each crossfade into it, at `fps`.
+pub fn item_frames(timeline: &[Item], fps: f64) -> Vec<(u64, u64)> {
+    timeline
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let n = frames(it.duration_s(), fps);
+            let (t, d) = it.transition();
+            let overlap = if i > 0 && t == Transition::Crossfade {
+                frames(d, fps).min(n / 2)
+            } else {
+                0
+            };
+            (n, overlap)
+        })
+        .collect()
+}
+
+/// A timeline's length in seconds as the renderer makes it.
+pub fn timeline_duration_s(timeline: &[Item], fps: f64) -> f64 {
+    let f: u64 = item_frames(timeline, fps).iter().map(|(n, o)| n - o).sum();
+    f as f64 / fps
+}
+
 impl Manifest {
     /// Frames of each item and the overlap of each crossfade, as rendered.
     pub fn item_frames(&self) -> Vec<(u64, u64)> {
-        let fps = self.render.fps;
-        self.timeline
-            .iter()
-            .enumerate()
-            .map(|(i, it)| {
-                let n = frames(it.duration_s(), fps);
-                let (t, d) = it.transition();
-                let overlap = if i > 0 && t == Transition::Crossfade {
-                    frames(d, fps).min(n / 2)
-                } else {
-                    0
-                };
-                (n, overlap)
-            })
-            .collect()
+        item_frames(&self.timeline, self.render.fps)
     }
 
     /// Trailer time (seconds) at which each item starts.

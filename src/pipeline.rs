@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::manifest::{self, FilmRef, Manifest, RenderSettings, StructureRef, MANIFEST_NAME};
 use crate::media::{probe, render};
 use crate::music;
+use crate::story::board::{self, Storyboard};
 use crate::story::structure::{self, CueLite, Structure, StructureInput};
+use crate::story::zones::Zone;
 use crate::subtitles::{self, Dialogue};
 use crate::ui::Ui;
 use crate::vibes::{self, Transition, Vibe};
@@ -243,13 +245,17 @@ fn prepare<'a>(
                 }
                 None => empty_dialogue(),
             };
-            let s = format!(
-                "{} cues from {} ({}, {})",
-                d.cues.len(),
-                d.source,
-                d.format,
-                d.encoding
-            );
+            let s = if d.source == "none" {
+                "no subtitles: picture and sound alone".to_string()
+            } else {
+                format!(
+                    "{} cues from {} ({}, {})",
+                    d.cues.len(),
+                    d.source,
+                    d.format,
+                    d.encoding
+                )
+            };
             Ok((d, s))
         },
     )?;
@@ -387,6 +393,61 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         ui,
     )?;
 
+    // Scenes: what each shot shows (a vision model when configured, else
+    // described from what was measured), its zone and its score.
+    let fp_sb = workdir::fingerprint(&[
+        &fp_st,
+        &vibe.name,
+        &opts.models.vision_key(),
+        "storyboard-1",
+    ]);
+    let mut board_notes = Vec::new();
+    let board: Storyboard = run.stage(
+        "scenes",
+        &Artifact::new(&work, "storyboard.json", fp_sb.clone()),
+        |stg| {
+            let kdir = work.join("keyframes");
+            let mut kfs = board::keyframes(&an, &dialogue.cues, &kdir);
+            let vision = opts.models.start_vision(ui)?;
+            if vision.client.is_some() {
+                stg.message("extracting keyframes");
+                let times: Vec<f64> = kfs.iter().map(|k| k.time_s).collect();
+                let paths = analysis::extract_keyframes(film, &times, &kdir, 672)?;
+                for (k, p) in kfs.iter_mut().zip(paths) {
+                    k.path = p;
+                }
+            }
+            let descs = crate::story::describe_scenes(
+                &kfs,
+                vision.client.as_ref(),
+                None,
+                opts.models.vision_parallel.max(1),
+                &work.join("scenes.msgpack"),
+                &film_fp,
+                &mut |d, t| stg.message(&format!("described {d}/{t}")),
+            )?;
+            let emb = match crate::embed::Embedder::load_default() {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    board_notes.push(format!("zones placed by position only: {e}"));
+                    None
+                }
+            };
+            stg.message("zones and scores");
+            let b = board::build(&an, &dialogue.cues, &st, &vibe.name, &descs, emb.as_ref())?;
+            let zones = |z: Zone| b.cards.iter().filter(|c| c.zone == z).count();
+            let msg = format!(
+                "{} shots described; zones {} / {} / {}",
+                b.cards.len(),
+                zones(Zone::Beginning),
+                zones(Zone::Escalation),
+                zones(Zone::Climax)
+            );
+            Ok((b, msg))
+        },
+    )?;
+    warnings.extend(board_notes);
+
     // Assembly → the manifest (kept if unchanged inputs: it may have been edited).
     let mut target = opts.length_s.unwrap_or(vibe.length_s);
     let max_len = (p.duration_s * 0.5).max(8.0);
@@ -461,7 +522,8 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             .display()
             .to_string(),
         &fp_mu,
-        "assemble-2",
+        &fp_sb,
+        "assemble-3",
     ]);
     let manifest_path = work.join(MANIFEST_NAME);
     let ed_art = Artifact::new(&work, "assemble.json", fp_ed);
@@ -477,18 +539,28 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         let stg = ui.stage("assemble", None);
         let (w, h) = output_size(p.display_size());
         let fps = p.fps.clamp(10.0, 60.0);
-        let edit = edit::assemble(&EditInput {
-            shots: &an.shots,
-            flashes: &an.flashes,
-            cues: &dialogue.cues,
-            structure: &st,
-            vibe: &vibe,
-            runtime_s: p.duration_s,
-            fps,
-            target_length_s: target,
-            spoiler_line_s: opts.spoiler_line * p.duration_s,
-            title: title.clone(),
-        });
+        let assemble = |length: f64| {
+            edit::assemble(&EditInput {
+                shots: &an.shots,
+                flashes: &an.flashes,
+                cues: &dialogue.cues,
+                structure: &st,
+                vibe: &vibe,
+                runtime_s: p.duration_s,
+                fps,
+                target_length_s: length,
+                spoiler_line_s: opts.spoiler_line * p.duration_s,
+                title: title.clone(),
+                board: Some(&board),
+            })
+        };
+        // Crossfade overlaps and short shots make the cut come out shorter
+        // than asked; one corrected pass brings it back to length.
+        let mut edit = assemble(target);
+        let got = manifest::timeline_duration_s(&edit.timeline, fps);
+        if got > 1.0 && got < target * 0.97 {
+            edit = assemble(target * target / got);
+        }
         let mut m = Manifest {
             schema_version: manifest::MANIFEST_SCHEMA,
             cinecut_version: env!("CARGO_PKG_VERSION").into(),

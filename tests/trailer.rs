@@ -148,6 +148,19 @@ fn big_buck_bunny_excerpt_makes_an_action_trailer() {
             .unwrap_or_else(|| panic!("no {a} in {acts:?}"))
     };
     assert!(pos("act1") < pos("act2") && pos("act2") < pos("act3") && pos("act3") < pos("title"));
+    // Every clip carries the storyboard's zone, beat type and reasoning.
+    for it in manifest["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "clip")
+    {
+        assert!(
+            it["zone"].is_string() && it["beat_type"].is_string(),
+            "{it}"
+        );
+        assert!(!it["reasoning"].as_str().unwrap_or("").is_empty());
+    }
     // Every trailer has a music bed, and the editing rules hold on the
     // rendered file, as `cinecut check` measures them.
     assert!(manifest["music"]["path"].is_string(), "no music bed");

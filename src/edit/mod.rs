@@ -10,7 +10,9 @@ pub mod voiceover;
 
 use crate::analysis::Shot;
 use crate::manifest::{Act, Card, Clip, Item};
+use crate::story::board::Storyboard;
 use crate::story::structure::Structure;
+use crate::story::zones::Zone;
 use crate::subtitles::{Cue, CueKind};
 use crate::vibes::{Transition, Vibe};
 
@@ -25,6 +27,8 @@ pub struct EditInput<'a> {
     pub target_length_s: f64,
     pub spoiler_line_s: f64,
     pub title: String,
+    /// Zones, scores and beat types per shot (by shot index), when made.
+    pub board: Option<&'a Storyboard>,
 }
 
 pub struct Edit {
@@ -46,6 +50,7 @@ struct Candidate {
     end: f64,
     score: f64,
     calm: f64,
+    zone: Option<Zone>,
 }
 
 pub fn assemble(inp: &EditInput) -> Edit {
@@ -61,12 +66,23 @@ pub fn assemble(inp: &EditInput) -> Edit {
         .map(|s| {
             let sg = &s.signals;
             let emo = cue_intensity(inp.cues, s.start_s, s.end_s);
-            let score = 0.30 * sg.motion
-                + 0.20 * sg.contrast
-                + 0.20 * sg.uniqueness
-                + 0.10 * sg.saturation
-                + 0.20 * emo;
+            let card = inp
+                .board
+                .and_then(|b| b.cards.iter().find(|c| c.shot_index == s.index));
+            // The storyboard's eight-signal money-shot score when there is
+            // one; else a plain mix of what the analysis measured.
+            let score = match card {
+                Some(c) => c.score as f64,
+                None => {
+                    0.30 * sg.motion
+                        + 0.20 * sg.contrast
+                        + 0.20 * sg.uniqueness
+                        + 0.10 * sg.saturation
+                        + 0.20 * emo
+                }
+            };
             Candidate {
+                zone: card.map(|c| c.zone),
                 shot: s.index,
                 start: s.start_s,
                 end: s.end_s.min(spoiler),
@@ -135,7 +151,36 @@ pub fn assemble(inp: &EditInput) -> Edit {
         }
         let n = ((shares[a] / pace[a]).round() as usize).max(1);
         let (lo, hi) = ranges[a];
-        let mut picked = pick_spread(&cands, &used, lo, hi, n, pace[a] * 0.7 + 2.0 * margin);
+        let min_len = pace[a] * 0.7 + 2.0 * margin;
+        // Zone-first: an act takes the shots whose content matched its zone,
+        // spread over where those shots lie; positions fill any gap.
+        let want = [Zone::Beginning, Zone::Escalation, Zone::Climax][a];
+        let zoned: Vec<Candidate> = cands
+            .iter()
+            .filter(|c| c.zone == Some(want))
+            .cloned()
+            .collect();
+        let mut picked = if zoned.is_empty() {
+            Vec::new()
+        } else {
+            let zlo = zoned.iter().map(|c| c.start).fold(f64::INFINITY, f64::min);
+            let zhi = zoned.iter().map(|c| c.start).fold(0.0, f64::max) + 1e-3;
+            pick_spread(&zoned, &used, zlo, zhi, n, min_len)
+        };
+        if picked.len() < n {
+            let mut taken = used.clone();
+            for c in &picked {
+                taken[c.shot] = true;
+            }
+            picked.extend(pick_spread(
+                &cands,
+                &taken,
+                lo,
+                hi,
+                n - picked.len(),
+                min_len,
+            ));
+        }
         if picked.len() < n {
             notes.push(format!(
                 "{act:?}: only {} of {n} clips found in {lo:.0}-{hi:.0} s",
@@ -206,6 +251,14 @@ pub fn assemble(inp: &EditInput) -> Edit {
 fn push(timeline: &mut Vec<Item>, rooms: &mut Vec<Option<snap::Room>>, (c, r): (Clip, snap::Room)) {
     timeline.push(Item::Clip(c));
     rooms.push(Some(r));
+}
+
+fn zone_name(z: Zone) -> &'static str {
+    match z {
+        Zone::Beginning => "beginning",
+        Zone::Escalation => "escalation",
+        Zone::Climax => "climax",
+    }
 }
 
 fn act_name(a: Act) -> &'static str {
@@ -452,6 +505,16 @@ fn make_clip(
         score: (c.score * 1000.0).round() / 1000.0,
         reasoning: why.to_string(),
     };
+    // The storyboard knows the shot's zone and beat type, and why.
+    let mut clip = clip;
+    if let Some(card) = inp
+        .board
+        .and_then(|b| b.cards.iter().find(|x| x.shot_index == c.shot))
+    {
+        clip.zone = Some(zone_name(card.zone).into());
+        clip.beat_type = Some(card.beat_type.clone());
+        clip.reasoning = format!("{why}; {}", card.reasoning);
+    }
     (clip, room)
 }
 
@@ -499,6 +562,7 @@ mod tests {
             target_length_s: 120.0,
             spoiler_line_s: 510.0,
             title: "T".into(),
+            board: None,
         });
         let clips: Vec<&Clip> = e
             .timeline

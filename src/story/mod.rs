@@ -2,8 +2,11 @@
 //! each keyframe shows (describe). Both work with or without a model server and
 //! always say which source produced their answer.
 
+pub mod board;
 pub mod describe;
+pub mod score;
 pub mod structure;
+pub mod zones;
 
 pub use describe::{
     describe_measured, describe_scenes, DescribeError, Keyframe, MeasuredSignals, SceneDescription,

@@ -518,6 +518,31 @@ fn make_clip(
     (clip, room)
 }
 
+/// A plain clip for the editor's unit tests.
+#[cfg(test)]
+pub(crate) fn test_clip(
+    act: Act,
+    a: f64,
+    b: f64,
+    transition: Transition,
+    transition_s: f64,
+) -> Item {
+    Item::Clip(Clip {
+        act,
+        source_in_s: a,
+        source_out_s: b,
+        transition,
+        transition_s,
+        shot_index: None,
+        zone: None,
+        beat_type: None,
+        dialogue: None,
+        film_gain_db: 0.0,
+        score: 0.0,
+        reasoning: String::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,23 +157,10 @@ fn resize(item: &mut Item, room: Option<Room>, n: u64, fps: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Act, Card, Clip};
+    use crate::manifest::{Act, Card};
 
     fn clip(a: f64, b: f64, t: Transition, d: f64) -> Item {
-        Item::Clip(Clip {
-            act: Act::Act1,
-            source_in_s: a,
-            source_out_s: b,
-            transition: t,
-            transition_s: d,
-            shot_index: None,
-            zone: None,
-            beat_type: None,
-            dialogue: None,
-            film_gain_db: 0.0,
-            score: 0.0,
-            reasoning: String::new(),
-        })
+        crate::edit::test_clip(Act::Act1, a, b, t, d)
     }
 
     #[test]

@@ -111,7 +111,6 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Clip;
     use crate::subtitles::Emotion;
     use crate::vibes::Transition;
 
@@ -135,20 +134,7 @@ mod tests {
     }
 
     fn clip(act: Act, a: f64, b: f64) -> Item {
-        Item::Clip(Clip {
-            act,
-            source_in_s: a,
-            source_out_s: b,
-            transition: Transition::HardCut,
-            transition_s: 0.0,
-            shot_index: None,
-            zone: None,
-            beat_type: None,
-            dialogue: None,
-            film_gain_db: 0.0,
-            score: 0.0,
-            reasoning: String::new(),
-        })
+        crate::edit::test_clip(act, a, b, Transition::HardCut, 0.0)
     }
 
     #[test]

@@ -7,3 +7,4 @@ pub mod lut;
 pub mod probe;
 pub mod render;
 pub mod sfx;
+pub mod wav;

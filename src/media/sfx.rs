@@ -6,7 +6,6 @@ use crate::vibes::Transition;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::f64::consts::PI;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 pub const SAMPLE_RATE: u32 = 48_000;
@@ -293,56 +292,21 @@ pub fn synthesize(spec: &SfxSpec) -> Result<Vec<f64>, SfxError> {
     Ok(s)
 }
 
-/// 16-bit PCM WAV bytes, stereo (both channels the same), 48 kHz.
-pub fn wav_bytes(mono: &[f64]) -> Vec<u8> {
-    let channels: u16 = 2;
-    let data_len = (mono.len() * 2 * channels as usize) as u32;
-    let mut b = Vec::with_capacity(44 + data_len as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&SAMPLE_RATE.to_le_bytes());
-    b.extend_from_slice(&(SAMPLE_RATE * channels as u32 * 2).to_le_bytes());
-    b.extend_from_slice(&(channels * 2).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for v in mono {
-        let q = (v.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-        for _ in 0..channels {
-            b.extend_from_slice(&q.to_le_bytes());
-        }
-    }
-    b
-}
-
-/// The effect's WAV in `cache_dir`, made only if not there yet (written to a
-/// temporary file and renamed, so a reader never sees half a file).
+/// The effect's WAV in `cache_dir`, made only if not there yet (written
+/// atomically, so a reader never sees half a file).
 pub fn render_sfx(spec: &SfxSpec, cache_dir: &Path) -> Result<PathBuf, SfxError> {
     let path = cache_dir.join(spec.file_name());
     if path.is_file() {
         return Ok(path);
     }
     let samples = synthesize(spec)?;
-    let io = |source| SfxError::Io {
+    // Both channels the same.
+    let stereo: Vec<f32> = samples.iter().flat_map(|&v| [v as f32, v as f32]).collect();
+    let bytes = crate::media::wav::pcm16(&stereo, SAMPLE_RATE, 2);
+    crate::workdir::atomic_write(&path, &bytes).map_err(|e| SfxError::Io {
         path: path.clone(),
-        source,
-    };
-    std::fs::create_dir_all(cache_dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(cache_dir).map_err(io)?;
-    tmp.write_all(&wav_bytes(&samples)).map_err(io)?;
-    // tempfile creates 0600; a cache/work file is as readable as any other.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
-    tmp.persist(&path).map_err(|e| io(e.error))?;
+        source: std::io::Error::other(e.to_string()),
+    })?;
     Ok(path)
 }
 

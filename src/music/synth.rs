@@ -4,7 +4,6 @@
 
 use super::MusicError;
 use std::f32::consts::PI;
-use std::io::Write;
 use std::path::Path;
 
 /// Broad character of the bed; each vibe maps to one.
@@ -358,38 +357,11 @@ pub fn write_wav_atomic(
     sample_rate: u32,
     channels: u16,
 ) -> Result<(), MusicError> {
-    let io = |source| MusicError::Io {
+    let bytes = crate::media::wav::pcm16(samples, sample_rate, channels);
+    crate::workdir::atomic_write(path, &bytes).map_err(|e| MusicError::Io {
         path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    let data_len = (samples.len() * 2) as u32;
-    let mut buf = Vec::with_capacity(44 + samples.len() * 2);
-    buf.extend_from_slice(b"RIFF");
-    buf.extend_from_slice(&(36 + data_len).to_le_bytes());
-    buf.extend_from_slice(b"WAVEfmt ");
-    buf.extend_from_slice(&16u32.to_le_bytes());
-    buf.extend_from_slice(&1u16.to_le_bytes());
-    buf.extend_from_slice(&channels.to_le_bytes());
-    buf.extend_from_slice(&sample_rate.to_le_bytes());
-    buf.extend_from_slice(&(sample_rate * channels as u32 * 2).to_le_bytes());
-    buf.extend_from_slice(&(channels * 2).to_le_bytes());
-    buf.extend_from_slice(&16u16.to_le_bytes());
-    buf.extend_from_slice(b"data");
-    buf.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-        buf.extend_from_slice(&v.to_le_bytes());
-    }
-    tmp.write_all(&buf).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -275,16 +275,19 @@ fn act_name(a: Act) -> &'static str {
 }
 
 /// Splits the body's seconds across the three acts so that, at each act's
-/// pace, the clip count lands inside the vibe's range when it can.
+/// pace, the clip count lands inside the vibe's range when it can without
+/// unbalancing the acts.
 fn split_body(body: f64, pace: [f64; 3], clips: [u32; 2]) -> [f64; 3] {
     let mut s = [0.38, 0.36, 0.26];
     let count = |s: &[f64; 3]| (0..3).map(|i| body * s[i] / pace[i]).sum::<f64>() + 3.0;
     for _ in 0..200 {
         let n = count(&s);
-        if n > clips[1] as f64 && s[2] > 0.08 {
+        // Bounded so that no act swallows the trailer: past these shares the
+        // pace wins over the clip count (a BBB demo had act 1 at 65 %).
+        if n > clips[1] as f64 && s[2] > 0.18 && s[0] < 0.46 {
             s[2] -= 0.01;
             s[0] += 0.01;
-        } else if n > clips[1] as f64 && s[1] > 0.15 {
+        } else if n > clips[1] as f64 && s[1] > 0.30 && s[0] < 0.46 {
             s[1] -= 0.01;
             s[0] += 0.01;
         } else if n < clips[0] as f64 && s[0] > 0.2 {

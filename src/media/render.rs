@@ -154,12 +154,7 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: &Pass) -> (Graph,
         );
         match item {
             Item::Clip(c) => {
-                // One decoder thread per clip input: inputs are decoded one
-                // after another anyway, and threaded decoders for 30+ inputs
-                // held 4.5 GB of frames on Big Buck Bunny.
                 let k = g.input(vec![
-                    "-threads".into(),
-                    "1".into(),
                     "-ss".into(),
                     num(c.source_in_s).into(),
                     "-t".into(),

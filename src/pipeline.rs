@@ -426,12 +426,15 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
                 &film_fp,
                 &mut |d, t| stg.message(&format!("described {d}/{t}")),
             )?;
-            let emb = match crate::embed::Embedder::load_default() {
-                Ok(e) => Some(e),
-                Err(e) => {
+            // Only what a model saw is worth embedding (see board::build).
+            let seen = descs.iter().any(|d| !d.source.starts_with("measured"));
+            let emb = match seen.then(crate::embed::Embedder::load_default) {
+                Some(Ok(e)) => Some(e),
+                Some(Err(e)) => {
                     board_notes.push(format!("zones placed by position only: {e}"));
                     None
                 }
+                None => None,
             };
             stg.message("zones and scores");
             let b = board::build(&an, &dialogue.cues, &st, &vibe.name, &descs, emb.as_ref())?;

@@ -253,17 +253,27 @@ impl Manifest {
         item_frames(&self.timeline, self.render.fps)
     }
 
+    /// Trailer frame at which each item starts: a crossfade's incoming item
+    /// starts `overlap` frames before the previous one ends.
+    pub fn item_start_frames(&self) -> Vec<u64> {
+        let mut at = 0u64;
+        self.item_frames()
+            .iter()
+            .map(|(n, o)| {
+                at = at.saturating_sub(*o);
+                let s = at;
+                at += n;
+                s
+            })
+            .collect()
+    }
+
     /// Trailer time (seconds) at which each item starts.
     pub fn item_starts(&self) -> Vec<f64> {
-        let mut t = 0u64;
-        let fr = self.item_frames();
-        fr.iter()
-            .map(|(n, o)| {
-                t -= o;
-                let s = t;
-                t += n;
-                s as f64 / self.render.fps
-            })
+        let fps = self.render.fps;
+        self.item_start_frames()
+            .iter()
+            .map(|f| *f as f64 / fps)
             .collect()
     }
 

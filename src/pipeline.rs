@@ -666,7 +666,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         summary.stages = run.stages;
         return Ok(summary);
     }
-    let (stages, rec) = render_stage(&manifest, &manifest_path, &out, &work, ui, opts.fresh)?;
+    let (stages, rec) = render_stage(&manifest, &out, &work, ui, opts.fresh)?;
     run.stages.extend(stages);
     summary.stages = run.stages;
     summary.output = Some(out);
@@ -887,12 +887,11 @@ fn output_size((w, h): (u32, u32)) -> (u32, u32) {
 /// Renders unless the same manifest was already rendered into the same file.
 fn render_stage(
     m: &Manifest,
-    manifest_path: &Path,
     out: &Path,
     work: &Path,
     ui: &Ui,
     fresh: bool,
-) -> Result<(Vec<StageReport>, RenderRecordPub)> {
+) -> Result<(Vec<StageReport>, RenderRecord)> {
     let bytes = serde_json::to_vec(m).map_err(|e| Error::Other(e.to_string()))?;
     let fp = workdir::fingerprint(&[&String::from_utf8_lossy(&bytes), "render-1"]);
     let art = Artifact::new(work, "render.json", fp);
@@ -910,15 +909,11 @@ fn render_stage(
                         status: "skipped".into(),
                         seconds: 0.0,
                     }],
-                    RenderRecordPub {
-                        loudness_lufs: r.loudness_lufs,
-                        true_peak_db: r.true_peak_db,
-                    },
+                    r,
                 ));
             }
         }
     }
-    let _ = manifest_path;
     let film = &m.film.path;
     if !film.is_file() {
         return Err(Error::input(film, "the manifest's film is missing"));
@@ -962,16 +957,8 @@ fn render_stage(
             status: "ran".into(),
             seconds: secs,
         }],
-        RenderRecordPub {
-            loudness_lufs: lufs,
-            true_peak_db: tp,
-        },
+        rec,
     ))
-}
-
-pub struct RenderRecordPub {
-    pub loudness_lufs: f64,
-    pub true_peak_db: f64,
 }
 
 /// `cinecut render MANIFEST`: render an (edited) manifest without analysis.
@@ -999,7 +986,7 @@ pub fn run_render(manifest_path: &Path, out: Option<PathBuf>, ui: &Ui) -> Result
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{stem}_trailer.mp4")));
     check_output(&out, &film)?;
     let work = workdir::parent_dir(manifest_path);
-    let (stages, rec) = render_stage(&m, manifest_path, &out, &work, ui, false)?;
+    let (stages, rec) = render_stage(&m, &out, &work, ui, false)?;
     Ok(Summary {
         output: Some(out),
         manifest: manifest_path.to_path_buf(),

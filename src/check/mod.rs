@@ -158,20 +158,6 @@ pub fn video_duration(path: &Path) -> Result<f64> {
         .ok_or_else(|| Error::input(path, "ffprobe found no video duration"))
 }
 
-/// Start frame in the trailer of each timeline item, counted as the renderer
-/// counts (`Manifest::item_frames`): a crossfade's incoming item starts
-/// `overlap` frames before the previous one ends.
-pub fn item_starts(m: &Manifest) -> Vec<u64> {
-    let mut starts = Vec::with_capacity(m.timeline.len());
-    let mut at = 0u64;
-    for (n, overlap) in m.item_frames() {
-        at = at.saturating_sub(overlap);
-        starts.push(at);
-        at += n;
-    }
-    starts
-}
-
 /// Beat times in trailer time: the grid's beats moved from the music's in
 /// point to where the music enters the trailer.
 pub fn trailer_beats(m: &Manifest) -> Option<Vec<f64>> {
@@ -206,7 +192,7 @@ pub fn evaluate(
 ) -> CheckReport {
     let fps = m.render.fps;
     let frames = m.item_frames();
-    let starts = item_starts(m);
+    let starts = m.item_start_frames();
     let expected_duration_s = m.total_duration_s();
 
     // Cuts on the beat: each item after the first starts at a cut.

@@ -132,7 +132,7 @@ fn crossfade_overlap_moves_the_cut_like_the_renderer() {
         ("act1", 1.0, "hard_cut", 0.0, 30.0, ""),
     ]);
     // 48 frames; then 60 frames starting 12 early (36); then at 96.
-    assert_eq!(item_starts(&m), vec![0, 36, 96]);
+    assert_eq!(m.item_start_frames(), vec![0, 36, 96]);
     assert!((m.total_duration_s() - 120.0 / FPS).abs() < 1e-9);
     let r = eval(&m, None, None);
     assert_eq!(r.cut_on_beat_rate, Some(1.0));

@@ -30,7 +30,7 @@ import sys
 t0, t1, t2, dur, items = map(float, sys.argv[1:])
 ours, plain = t1 - t0, t2 - t1
 print(f"trailer {dur:.1f} s, {int(items)} items")
-print(f"cinecut render (3 loudness passes + encode): {ours:.1f} s")
+print(f"cinecut render (sound mix + levelling + picture pass): {ours:.1f} s")
 print(f"plain ffmpeg encode of {dur:.1f} s:            {plain:.1f} s")
 print(f"ratio: {ours / plain:.2f} (goal <= 1.3)")
 PY

@@ -137,6 +137,9 @@ pub struct TrailerArgs {
     /// Title card text (default: from the file name).
     #[arg(long)]
     pub title: Option<String>,
+    /// End card text, shown last ("" for no end card).
+    #[arg(long, default_value = "COMING SOON")]
+    pub end_card: String,
 }
 
 impl ModelArgs {

@@ -64,6 +64,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 fresh: a.fresh,
                 spoiler_line: a.spoiler_line,
                 title: a.title,
+                end_card: a.end_card,
                 music_dir: a.music_dir,
                 models: a.models.to_models(),
             };
@@ -106,6 +107,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
                 fresh,
                 spoiler_line: 0.85,
                 title: Some("BIG BUCK BUNNY".into()),
+                end_card: "COMING SOON".into(),
                 ..Default::default()
             };
             let s = pipeline::run_trailer(&opts, ui)?;

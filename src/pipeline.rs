@@ -31,6 +31,8 @@ pub struct TrailerOptions {
     pub fresh: bool,
     pub spoiler_line: f64,
     pub title: Option<String>,
+    /// End card text (empty: none).
+    pub end_card: String,
     pub music_dir: Option<PathBuf>,
     pub models: crate::models::Models,
 }
@@ -394,12 +396,13 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
     )?;
 
     // Scenes: what each shot shows (a vision model when configured, else
-    // described from what was measured), its zone and its score.
+    // described from what was measured, phrased by the text LLM when one is
+    // configured), its zone and its score.
     let fp_sb = workdir::fingerprint(&[
         &fp_st,
         &vibe.name,
         &opts.models.vision_key(),
-        "storyboard-1",
+        "storyboard-2",
     ]);
     let mut board_notes = Vec::new();
     let board: Storyboard = run.stage(
@@ -417,10 +420,19 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
                     k.path = p;
                 }
             }
+            // Without a vision model, the text LLM (when one is configured)
+            // phrases what was measured around each keyframe.
+            let text = match vision.client {
+                None => Some(opts.models.start_llm(ui)?),
+                Some(_) => None,
+            };
+            if text.as_ref().is_some_and(|t| t.client.is_some()) {
+                stg.message("phrasing the shots with the text LLM");
+            }
             let descs = crate::story::describe_scenes(
                 &kfs,
                 vision.client.as_ref(),
-                None,
+                text.as_ref().and_then(|t| t.client.as_ref()),
                 opts.models.vision_parallel.max(1),
                 &work.join("scenes.msgpack"),
                 &film_fp,
@@ -520,13 +532,14 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         &vibe.name,
         &format!("{target:.3}/{:.4}", opts.spoiler_line),
         &title,
+        &opts.end_card,
         &std::path::absolute(film)
             .unwrap_or_default()
             .display()
             .to_string(),
         &fp_mu,
         &fp_sb,
-        "assemble-3",
+        "assemble-4",
     ]);
     let manifest_path = work.join(MANIFEST_NAME);
     let ed_art = Artifact::new(&work, "assemble.json", fp_ed);
@@ -554,6 +567,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
                 target_length_s: length,
                 spoiler_line_s: opts.spoiler_line * p.duration_s,
                 title: title.clone(),
+                end_card: opts.end_card.clone(),
                 board: Some(&board),
             })
         };
@@ -618,6 +632,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             protagonist.as_deref(),
             m.spoiler_line_s,
         );
+        edit::voiceover::match_loudness(&mut m.voice_over, &an.loudness_curve, &dialogue.cues);
         m.sfx = sound_effects(&m)?;
         if let Err(msg) = m.validate() {
             stg.abandon();
@@ -922,7 +937,7 @@ fn render_stage(
     let st = ui.stage("render", Some(total * 2.0));
     let res = render::render(m, film, out, &mut |phase, t| {
         st.message(phase);
-        st.set(if phase == "loudness" {
+        st.set(if phase == "sound" {
             t.min(total)
         } else {
             total + t.min(total)
@@ -937,10 +952,10 @@ fn render_stage(
     };
     let (lufs, tp) = render::measure_file(out)?;
     let secs = st.finish(&format!(
-        "{} ({:.1} s, {lufs:.1} LUFS, true peak {tp:.1} dBTP; measure {:.1} s, encode {:.1} s)",
+        "{} ({:.1} s, {lufs:.1} LUFS, true peak {tp:.1} dBTP; sound {:.1} s, picture {:.1} s)",
         out.display(),
         total,
-        rep.measure_s,
+        rep.sound_s,
         rep.encode_s
     ));
     let rec = RenderRecord {

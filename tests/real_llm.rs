@@ -211,3 +211,79 @@ fn wheel_binary_starts_with_its_library_folder() {
     server.stop();
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
+
+/// Every string value under `key` anywhere in a JSON document.
+fn strings_under(v: &serde_json::Value, key: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                match x {
+                    serde_json::Value::String(s) if k == key => out.push(s.clone()),
+                    _ => strings_under(x, key, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings_under(x, key, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn trailer_without_vision_has_the_text_llm_phrase_the_shots_once() {
+    let film = common::need(common::fixtures().join("ted/test.mp4"));
+    let subs = common::need(common::fixtures().join("ted/test.srt"));
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let run = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cinecut"))
+            .args(["--json", "trailer"])
+            .arg(&film)
+            .arg("--subs")
+            .arg(&subs)
+            .args([
+                "--vibe",
+                "drama",
+                "--length",
+                "24",
+                "--review",
+                "--llm-model",
+            ])
+            .arg(common::smollm_gguf())
+            .arg("--workdir")
+            .arg(&work)
+            .arg("-o")
+            .arg(dir.path().join("t.mp4"))
+            .env("CINECUT_LLAMA_SERVER", common::llama_server_binary())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    run();
+    let board: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("storyboard.json")).unwrap()).unwrap();
+    let mut sources = Vec::new();
+    strings_under(&board, "description_source", &mut sources);
+    assert!(!sources.is_empty(), "no shot cards in {board}");
+    let phrased = sources
+        .iter()
+        .filter(|s| s.starts_with("text-llm:"))
+        .count();
+    // Every shot is phrased by the model (a rare malformed answer may fall
+    // back to the templates, but not most of them).
+    assert!(
+        phrased * 10 >= sources.len() * 8,
+        "{phrased} of {} phrased by the text LLM: {sources:?}",
+        sources.len()
+    );
+    // A rerun reuses every stage: no model is started or asked again.
+    let again = run();
+    let ran: Vec<&str> = again["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "ran")
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(ran.is_empty(), "stages ran again: {ran:?}");
+}

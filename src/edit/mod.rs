@@ -27,6 +27,8 @@ pub struct EditInput<'a> {
     pub target_length_s: f64,
     pub spoiler_line_s: f64,
     pub title: String,
+    /// End card text after the button (empty: no end card).
+    pub end_card: String,
     /// Zones, scores and beat types per shot (by shot index), when made.
     pub board: Option<&'a Storyboard>,
 }
@@ -41,6 +43,7 @@ pub struct Edit {
 const TITLE_S: f64 = 3.5;
 const SILENCE_S: f64 = 3.0;
 const BUTTON_S: f64 = 2.5;
+const END_CARD_S: f64 = 2.5;
 
 /// A shot as the editor sees it: where it is, how strong it is, what it says.
 #[derive(Clone, Debug)]
@@ -95,7 +98,12 @@ pub fn assemble(inp: &EditInput) -> Edit {
 
     let vibe = inp.vibe;
     let pace = vibe.act_cut_s;
-    let fixed = TITLE_S + SILENCE_S + BUTTON_S + pace[0];
+    let end_s = if inp.end_card.trim().is_empty() {
+        0.0
+    } else {
+        END_CARD_S
+    };
+    let fixed = TITLE_S + SILENCE_S + BUTTON_S + end_s + pace[0];
     let body = (inp.target_length_s - fixed).max(pace[0] * 3.0);
     let shares = split_body(body, pace, vibe.clips);
     let ranges = [
@@ -240,6 +248,17 @@ pub fn assemble(inp: &EditInput) -> Edit {
                 "button: a last beat after the title",
             ),
         );
+    }
+    // End card: the release line, after the button, out of black.
+    if end_s > 0.0 {
+        rooms.push(None);
+        timeline.push(Item::Card(Card {
+            act: Act::EndCard,
+            text: inp.end_card.trim().to_string(),
+            duration_s: end_s,
+            transition: Transition::FadeToBlack,
+            transition_s: 0.4,
+        }));
     }
     Edit {
         timeline,
@@ -590,6 +609,7 @@ mod tests {
             target_length_s: 120.0,
             spoiler_line_s: 510.0,
             title: "T".into(),
+            end_card: "COMING SOON".into(),
             board: None,
         });
         let clips: Vec<&Clip> = e
@@ -624,5 +644,8 @@ mod tests {
             .timeline
             .iter()
             .any(|i| matches!(i, Item::Card(c) if c.act == Act::Title)));
+        assert!(
+            matches!(e.timeline.last(), Some(Item::Card(c)) if c.act == Act::EndCard && c.text == "COMING SOON")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! one in act 1, up to two in act 2, none in act 3 — chosen for being short,
 //! complete and strong, and placed where no clip carries its own dialogue.
 
+use crate::analysis::LoudnessCurve;
 use crate::manifest::{Act, Item, VoiceOver};
 use crate::subtitles::{Cue, CueKind};
 
@@ -108,6 +109,48 @@ pub fn choose(
     out
 }
 
+/// Energy mean of the loudness curve over `[a, b)` seconds, dBFS; None
+/// where the curve has no samples there.
+fn span_loudness(curve: &LoudnessCurve, a: f64, b: f64) -> Option<f64> {
+    if curve.step_s <= 0.0 {
+        return None;
+    }
+    let i0 = (a / curve.step_s).floor().max(0.0) as usize;
+    let i1 = ((b / curve.step_s).ceil() as usize).min(curve.db.len());
+    let xs = curve.db.get(i0..i1)?;
+    if xs.is_empty() {
+        return None;
+    }
+    let p = xs.iter().map(|d| 10f64.powf(*d as f64 / 10.0)).sum::<f64>() / xs.len() as f64;
+    (p > 0.0).then(|| 10.0 * p.log10())
+}
+
+/// Loudness-matches the voice-over: each line's gain brings it to the
+/// film's typical dialogue level (the median over its dialogue cues), so a
+/// whispered line and a shouted one sit at the same level over the music.
+/// The gain is bounded (±12 dB) so a line that is mostly silence is not
+/// pumped up into noise.
+pub fn match_loudness(vo: &mut [VoiceOver], curve: &LoudnessCurve, cues: &[Cue]) {
+    let mut levels: Vec<f64> = cues
+        .iter()
+        .filter(|c| c.kind == CueKind::Dialogue)
+        .filter_map(|c| span_loudness(curve, c.start_s, c.end_s))
+        .filter(|l| *l > -60.0)
+        .collect();
+    if levels.is_empty() {
+        return;
+    }
+    levels.sort_by(f64::total_cmp);
+    let reference = levels[levels.len() / 2];
+    for v in vo {
+        if let Some(l) = span_loudness(curve, v.source_in_s, v.source_out_s).filter(|l| *l > -60.0)
+        {
+            v.gain_db = ((reference - l) * 10.0).round() / 10.0;
+            v.gain_db = v.gain_db.clamp(-12.0, 12.0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +229,38 @@ mod tests {
                 assert!(ae <= b.at_s || be <= a.at_s);
             }
         }
+    }
+
+    #[test]
+    fn voice_over_lines_are_brought_to_the_median_dialogue_level() {
+        // 0.1 s steps: -30 dBFS everywhere, a quiet line at -40 and a loud one at -22.
+        let mut db = vec![-30.0f32; 1000];
+        db[100..120].iter_mut().for_each(|d| *d = -40.0);
+        db[300..320].iter_mut().for_each(|d| *d = -22.0);
+        let curve = LoudnessCurve { step_s: 0.1, db };
+        let cues: Vec<Cue> = (0..9)
+            .map(|k| {
+                cue(
+                    k as f64 * 10.0 + 1.0,
+                    k as f64 * 10.0 + 3.0,
+                    "Yes.",
+                    None,
+                    0.5,
+                )
+            })
+            .collect();
+        let line = |a: f64, b: f64| VoiceOver {
+            text: "x".into(),
+            speaker: None,
+            source_in_s: a,
+            source_out_s: b,
+            at_s: 0.0,
+            gain_db: 0.0,
+        };
+        let mut vo = vec![line(10.0, 12.0), line(30.0, 32.0), line(50.0, 52.0)];
+        match_loudness(&mut vo, &curve, &cues);
+        assert_eq!(vo[0].gain_db, 10.0, "{vo:?}");
+        assert_eq!(vo[1].gain_db, -8.0, "{vo:?}");
+        assert_eq!(vo[2].gain_db, 0.0, "{vo:?}");
     }
 }

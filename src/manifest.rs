@@ -40,6 +40,32 @@ pub struct Manifest {
     pub notes: Vec<String>,
 }
 
+/// A split edit's sound tail as it plays in the trailer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoundTail {
+    /// Where the tail's sound starts in the film and in the trailer: the
+    /// clip's out point and picture end, less `fade_in_s`.
+    pub source_in_s: f64,
+    pub at_s: f64,
+    /// Length including the fade-in.
+    pub len_s: f64,
+    /// The tail fades in while the clip's own sound fades out (30 ms at a
+    /// plain cut, half the fade through black or white), so they add up to
+    /// the unbroken line.
+    pub fade_in_s: f64,
+    pub gain_db: f64,
+}
+
+/// Every clip's sound fades out this long at a plain cut, so no cut clicks.
+pub const SOUND_CUT_FADE_S: f64 = 0.03;
+
+/// Longest split-edit sound tail a clip may carry.
+pub const MAX_SOUND_TAIL_S: f64 = 2.5;
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct VoiceOver {
@@ -180,6 +206,11 @@ pub struct Clip {
     /// Film audio level for this clip in dB (0 = as in the film).
     #[serde(default)]
     pub film_gain_db: f64,
+    /// Split edit (L-cut): the clip's film sound runs this many seconds past
+    /// its picture cut, under the next item, so that the line it carries
+    /// ends whole while the picture cuts on the beat.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sound_tail_s: f64,
     #[serde(default)]
     pub score: f64,
     #[serde(default)]
@@ -264,6 +295,36 @@ impl Manifest {
                 let s = at;
                 at += n;
                 s
+            })
+            .collect()
+    }
+
+    /// The split edits' sound tails, in trailer time: each starts where its
+    /// clip's picture ends and plays on from its source out point.
+    pub fn sound_tails(&self) -> Vec<SoundTail> {
+        let fps = self.render.fps;
+        let starts = self.item_start_frames();
+        let frames = self.item_frames();
+        self.timeline
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| match it {
+                Item::Clip(c) if c.sound_tail_s > 0.0 => {
+                    let x = match self.timeline.get(i + 1).map(Item::transition) {
+                        Some((Transition::FadeToBlack | Transition::FadeToWhite, d)) if d > 0.0 => {
+                            (d / 2.0).min(c.source_out_s - c.source_in_s)
+                        }
+                        _ => SOUND_CUT_FADE_S,
+                    };
+                    Some(SoundTail {
+                        source_in_s: c.source_out_s - x,
+                        at_s: (starts[i] + frames[i].0) as f64 / fps - x,
+                        len_s: c.sound_tail_s + x,
+                        fade_in_s: x,
+                        gain_db: c.film_gain_db,
+                    })
+                }
+                _ => None,
             })
             .collect()
     }
@@ -363,6 +424,12 @@ impl Manifest {
                             "{}: {:.3} is past the film's end ({film_end:.3} s)",
                             at("source_out_s"),
                             c.source_out_s
+                        ));
+                    }
+                    if !(0.0..=MAX_SOUND_TAIL_S).contains(&c.sound_tail_s) {
+                        return Err(format!(
+                            "{}: must be within 0..{MAX_SOUND_TAIL_S} s",
+                            at("sound_tail_s")
                         ));
                     }
                     if !(-60.0..=12.0).contains(&c.film_gain_db) {

@@ -632,6 +632,14 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             protagonist.as_deref(),
             m.spoiler_line_s,
         );
+        // A voice-over line never plays over a split edit's sound tail.
+        let tails = m.sound_tails();
+        m.voice_over.retain(|v| {
+            let end = v.at_s + v.source_out_s - v.source_in_s;
+            !tails
+                .iter()
+                .any(|t| v.at_s < t.at_s + t.len_s && end > t.at_s)
+        });
         edit::voiceover::match_loudness(&mut m.voice_over, &an.loudness_curve, &dialogue.cues);
         m.sfx = sound_effects(&m)?;
         if let Err(msg) = m.validate() {
@@ -798,8 +806,8 @@ fn fit_to_music(m: &mut Manifest, rooms: &[Option<edit::snap::Room>], mc: &Music
         .collect();
     let rep = edit::snap::snap_timeline(&mut m.timeline, rooms, &beats, m.render.fps);
     m.notes.push(format!(
-        "beat snapping: {} of {} cuts moved onto a beat of the music",
-        rep.on_beat, rep.cuts
+        "beat snapping: {} of {} cuts moved onto a beat of the music ({} as split edits)",
+        rep.on_beat, rep.cuts, rep.split_edits
     ));
     let t = &mc.track;
     m.beat_grid = Some(BeatGridRef {

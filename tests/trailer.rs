@@ -56,6 +56,33 @@ fn check_trailer(out: &Path, manifest: &serde_json::Value, film_duration: f64) {
     assert!(tp <= -1.0, "true peak {tp} dBTP");
 }
 
+/// Runs `cinecut check` on a finished trailer and asserts every editing
+/// rule of the product; returns the report.
+fn check_rules(out: &Path, manifest: &str, cwd: &Path) -> serde_json::Value {
+    let o = cinecut(os!["--json", "check", out, "--manifest", manifest], cwd);
+    let rep = json(&o);
+    assert!(o.status.success(), "check failed: {rep}\n{}", stderr(&o));
+    let rate = rep["cut_on_beat_rate"]
+        .as_f64()
+        .expect("a beat grid was checked");
+    assert!(rate >= 0.95, "cut on beat {rate}: {rep}");
+    for k in ["straddles", "dialogue_cuts", "spoiler_violations"] {
+        assert_eq!(rep[k].as_array().map(|a| a.len()), Some(0), "{k}: {rep}");
+    }
+    let (l, t) = (
+        rep["loudness_lufs"].as_f64().unwrap(),
+        rep["target_lufs"].as_f64().unwrap(),
+    );
+    assert!((l - t).abs() <= 1.0, "loudness {l} LUFS, target {t}");
+    let tp = rep["true_peak_dbtp"].as_f64().unwrap();
+    assert!(tp <= -1.0, "true peak {tp} dBTP");
+    assert!(
+        rep["duration_off_frames"].as_f64().unwrap().abs() <= 1.0,
+        "{rep}"
+    );
+    rep
+}
+
 #[test]
 fn ted_clip_with_subtitles_end_to_end_rerun_and_render_round_trip() {
     let film = fixture("ted/test.mp4");
@@ -77,6 +104,10 @@ fn ted_clip_with_subtitles_end_to_end_rerun_and_render_round_trip() {
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     check_trailer(&out, &manifest, 61.7);
     assert!(sum["clips"].as_u64().unwrap() >= 4);
+    // The editing rules hold on a dialogue-led trailer too: no word cut
+    // (a line that does not fit between two beats becomes a split edit).
+    assert!(manifest["music"]["path"].is_string(), "no music bed");
+    check_rules(&out, &manifest_path, dir.path());
     assert_eq!(sha256(&film), before, "the input film was modified");
     // Some clip carries a whole line of dialogue from the subtitles.
     assert!(
@@ -127,7 +158,19 @@ fn big_buck_bunny_excerpt_makes_an_action_trailer() {
     excerpt(&fixture("bbb.mp4"), 60.0, 150.0, &film, &["-c", "copy"]);
     let out = dir.path().join("bunny_trailer.mp4");
     let o = cinecut(
-        os!["--json", "trailer", film, "--vibe", "action", "--length", "45", "-o", out],
+        os![
+            "--json",
+            "trailer",
+            film,
+            "--vibe",
+            "action",
+            "--length",
+            "45",
+            "--music",
+            fixture("music/Armygeddon/mix.ogg"),
+            "-o",
+            out
+        ],
         dir.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -161,29 +204,32 @@ fn big_buck_bunny_excerpt_makes_an_action_trailer() {
         );
         assert!(!it["reasoning"].as_str().unwrap_or("").is_empty());
     }
-    // Every trailer has a music bed, and the editing rules hold on the
-    // rendered file, as `cinecut check` measures them.
-    assert!(manifest["music"]["path"].is_string(), "no music bed");
-    let o = cinecut(
-        os![
-            "--json",
-            "check",
-            out,
-            "--manifest",
-            sum["manifest"].as_str().unwrap()
-        ],
-        dir.path(),
+    // The real song is the bed, and the editing rules hold on the rendered
+    // file, as `cinecut check` measures them.
+    assert!(
+        manifest["music"]["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("Armygeddon")),
+        "{}",
+        manifest["music"]
     );
-    let rep = json(&o);
-    assert!(o.status.success(), "check failed: {rep}\n{}", stderr(&o));
-    let rate = rep["cut_on_beat_rate"]
-        .as_f64()
-        .expect("a beat grid was checked");
-    assert!(rate >= 0.95, "cut on beat {rate}");
-    assert_eq!(
-        rep["straddles"].as_array().map(|a| a.len()),
-        Some(0),
-        "{rep}"
+    let rep = check_rules(&out, sum["manifest"].as_str().unwrap(), dir.path());
+    // Cuts quicken act by act.
+    let avg = |a: &str| {
+        rep["acts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["act"] == a)
+            .and_then(|x| x["avg_shot_s"].as_f64())
+            .unwrap_or_else(|| panic!("no {a} in {rep}"))
+    };
+    assert!(
+        avg("act1") > avg("act2") && avg("act2") > avg("act3"),
+        "average shot act1 {} act2 {} act3 {}",
+        avg("act1"),
+        avg("act2"),
+        avg("act3")
     );
     // --review writes the manifest and stops.
     let o = cinecut(

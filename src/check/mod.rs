@@ -255,7 +255,10 @@ pub fn evaluate(
                 continue;
             }
             for cue in cues.iter().filter(|q| q.kind == CueKind::Dialogue) {
-                for (edge, t) in [("in", c.source_in_s), ("out", c.source_out_s)] {
+                // A split edit's sound runs on past the picture: its line
+                // ends where the sound tail ends.
+                let sound_out = c.source_out_s + c.sound_tail_s;
+                for (edge, t) in [("in", c.source_in_s), ("out", sound_out)] {
                     if t > cue.start_s + CUE_TOLERANCE_S && t < cue.end_s - CUE_TOLERANCE_S {
                         v.push(CueCut {
                             item: i,

@@ -524,6 +524,7 @@ fn make_clip(
         } else {
             0.0
         },
+        sound_tail_s: 0.0,
         score: (c.score * 1000.0).round() / 1000.0,
         reasoning: why.to_string(),
     };
@@ -560,6 +561,7 @@ pub(crate) fn test_clip(
         beat_type: None,
         dialogue: None,
         film_gain_db: 0.0,
+        sound_tail_s: 0.0,
         score: 0.0,
         reasoning: String::new(),
     })

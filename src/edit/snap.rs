@@ -4,9 +4,11 @@
 //! Works in whole output frames from the trailer's start, so rounding never
 //! drifts: each cut is placed at the frame nearest its beat, and a clip only
 //! grows or shrinks inside the room its shot allows (and never so far that a
-//! line of dialogue it carries would be cut).
+//! line of dialogue it carries would be cut). When no beat leaves a dialogue
+//! clip room for its whole line, the cut becomes a split edit (an L-cut): the
+//! picture cuts on the beat and the line's sound runs on under the next item.
 
-use crate::manifest::{frames, Item};
+use crate::manifest::{frames, Item, MAX_SOUND_TAIL_S};
 use crate::vibes::Transition;
 
 /// Where a clip may lie in the film, and what it must keep whole.
@@ -24,6 +26,49 @@ pub struct Room {
 pub struct SnapReport {
     pub cuts: usize,
     pub on_beat: usize,
+    /// Cuts made split edits (picture on the beat, the line's sound running on).
+    pub split_edits: usize,
+}
+
+/// A split edit cannot precede a crossfade: the clip's sound is already
+/// crossfaded into the next item's there.
+fn split_ok(next: &Item) -> bool {
+    next.transition().0 != Transition::Crossfade
+}
+
+/// Places the picture of a dialogue clip from its line's start to a beat
+/// before the line ends, and gives it the sound tail that finishes the line.
+/// Returns the cut frame; None when no beat leaves a useful picture (at
+/// least 1 s and half the line) and a tail of at most MAX_SOUND_TAIL_S.
+fn split_cut(
+    beats: &[i64],
+    item: &mut Item,
+    room: Option<Room>,
+    start: i64,
+    want: i64,
+    fps: f64,
+) -> Option<i64> {
+    let Item::Clip(c) = item else { return None };
+    let r = room?;
+    let (ka, kb) = r.keep?;
+    let a = ka.max(r.lo);
+    let line = kb - a;
+    let cut = beats
+        .iter()
+        .copied()
+        .filter(|&b| {
+            let len = (b - start) as f64 / fps;
+            len >= 1.0_f64.max(line / 2.0)
+                && len < line
+                && a + len <= r.hi + 1e-9
+                && kb - (a + len) <= MAX_SOUND_TAIL_S
+        })
+        .min_by_key(|&b| (b - want).abs())?;
+    let len = (cut - start) as f64 / fps;
+    c.source_in_s = a;
+    c.source_out_s = a + len;
+    c.sound_tail_s = ((kb - c.source_out_s) * 1000.0).round() / 1000.0;
+    Some(cut)
 }
 
 fn overlap_frames(item: &Item, fps: f64) -> u64 {
@@ -84,18 +129,31 @@ pub fn snap_timeline(
             break;
         }
         rep.cuts += 1;
+        let room = rooms.get(i).copied().flatten();
         let best = pick(&beat_frames, start, want_cut, min_f, max_f, next_overlap);
         let cut = match best {
             Some(cut)
                 if resize(
                     &mut items[i],
-                    rooms.get(i).copied().flatten(),
+                    room,
                     (cut - start + next_overlap) as u64,
                     fps,
                 ) =>
             {
                 rep.on_beat += 1;
                 cut
+            }
+            // The line does not fit between two beats: cut the picture on
+            // the beat and let the sound finish under the next item.
+            _ if split_ok(&items[i + 1]) => {
+                match split_cut(&beat_frames, &mut items[i], room, start, want_cut, fps) {
+                    Some(cut) => {
+                        rep.on_beat += 1;
+                        rep.split_edits += 1;
+                        cut
+                    }
+                    None => want_cut,
+                }
             }
             _ => want_cut,
         };
@@ -149,6 +207,7 @@ fn resize(item: &mut Item, room: Option<Room>, n: u64, fps: f64) -> bool {
             }
             c.source_in_s = a;
             c.source_out_s = a + len;
+            c.sound_tail_s = 0.0;
             true
         }
     }
@@ -242,11 +301,29 @@ mod tests {
                 keep: None,
             }),
         ];
-        // Beats every 2 s: a 3 s cue can only end on a beat by growing to 4 s, which the room forbids.
+        // Beats every 2 s: a 3 s cue can only end on a beat by growing to
+        // 4 s, which the room forbids, so the cut becomes a split edit: the
+        // picture cuts on the beat at 2 s, the line's sound runs on 1 s.
         let beats: Vec<f64> = (0..20).map(|k| k as f64 * 2.0).collect();
-        snap_timeline(&mut items, &rooms, &beats, 24.0);
-        if let Item::Clip(c) = &items[0] {
-            assert!(c.source_in_s <= 10.0 && c.source_out_s >= 13.0, "{c:?}");
-        }
+        let rep = snap_timeline(&mut items, &rooms, &beats, 24.0);
+        assert_eq!((rep.cuts, rep.on_beat, rep.split_edits), (1, 1, 1));
+        let Item::Clip(c) = &items[0] else { panic!() };
+        assert!(c.source_in_s <= 10.0, "{c:?}");
+        assert!((c.source_out_s - c.source_in_s - 2.0).abs() < 1e-9, "{c:?}");
+        assert!(
+            (c.source_out_s + c.sound_tail_s - 13.0).abs() < 1e-6,
+            "{c:?}"
+        );
+
+        // Before a crossfade the sound cannot run on: the cut stays off the
+        // beat and the line whole.
+        let mut items = vec![
+            clip(10.0, 13.0, Transition::HardCut, 0.0),
+            clip(20.0, 21.0, Transition::Crossfade, 0.5),
+        ];
+        let rep = snap_timeline(&mut items, &rooms, &beats, 24.0);
+        assert_eq!((rep.on_beat, rep.split_edits), (0, 0));
+        let Item::Clip(c) = &items[0] else { panic!() };
+        assert!(c.source_in_s <= 10.0 && c.source_out_s >= 13.0 && c.sound_tail_s == 0.0);
     }
 }

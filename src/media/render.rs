@@ -9,7 +9,7 @@
 //! loudness through a true-peak limiter; the picture pass muxes the result.
 
 use crate::error::{Error, Result};
-use crate::manifest::{Act, Item, Manifest};
+use crate::manifest::{Act, Item, Manifest, SOUND_CUT_FADE_S};
 use crate::media::escape::filter_value;
 use crate::media::ffmpeg;
 use crate::vibes::{Grade, Transition};
@@ -149,7 +149,7 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, 
         // Every item's sound fades in and out briefly so no cut clicks; a
         // fade through black or white fades the sound with the picture.
         let mut a_in = 0.02;
-        let mut a_out = (len - 0.03, 0.03);
+        let mut a_out = (len - SOUND_CUT_FADE_S, SOUND_CUT_FADE_S);
         if let Some(c) = fade_color(t_in).filter(|_| i > 0 && d_in > 0.0) {
             let _ = write!(vfades, ",fade=t=in:st=0:d={}:color={c}", num(d_in / 2.0));
             a_in = d_in / 2.0;
@@ -358,6 +358,31 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
         ));
         vo_labels.push(format!("[vo{j}]"));
     }
+    // Split edits: a line's sound runs on under the next item. The tail
+    // starts 30 ms early with a fade-in that mirrors the clip's own 30 ms
+    // fade-out, so the two halves of the line add up seamlessly.
+    let tails = m.sound_tails();
+    for (j, t) in tails.iter().enumerate() {
+        let (src, len) = (t.source_in_s.max(0.0), t.len_s);
+        let k = g.input(vec![
+            "-vn".into(),
+            "-ss".into(),
+            num(src).into(),
+            "-t".into(),
+            num(len + 0.5).into(),
+            "-i".into(),
+            film_arg.clone(),
+        ]);
+        let delay = (t.at_s.max(0.0) * AUDIO_RATE as f64).round() as u64;
+        g.chains.push(format!(
+            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d={},afade=t=out:st={}:d=0.08,volume={}dB,adelay={delay}S:all=1[tail{j}]",
+            num(len),
+            num(t.fade_in_s),
+            num((len - 0.08).max(0.0)),
+            num(t.gain_db)
+        ));
+        vo_labels.push(format!("[tail{j}]"));
+    }
     let vo = if vo_labels.is_empty() || !m.film.has_audio {
         None
     } else {
@@ -373,6 +398,11 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
         .voice_over
         .iter()
         .map(|v| (v.at_s, v.at_s + v.source_out_s - v.source_in_s))
+        .chain(
+            tails
+                .iter()
+                .map(|t| (t.at_s + t.fade_in_s, t.at_s + t.len_s)),
+        )
         .collect();
     let film_duck = if vo.is_some() {
         format!(",volume=0.3:enable='{}'", spans_expr(&vo_spans))

@@ -222,6 +222,10 @@ impl LlmClient {
             "max_tokens": max_tokens,
             // Deterministic answers: reruns and tests see the same anchors.
             "temperature": 0.0,
+            // Greedy decoding makes small models loop on a phrase ("eerie,
+            // eerie, eerie"); a frequency penalty (standard OpenAI field,
+            // honoured by llama-server) breaks the loop.
+            "frequency_penalty": 0.8,
             "stream": false,
             "response_format": {
                 "type": "json_schema",

@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("lut    {}", cinecut::media::lut::lut_filter(&cube));
     println!(
         "filter {}",
-        cinecut::media::render::grade_filters(&vibe.grade)
+        cinecut::media::render::grade_chains(&vibe.grade, 1280, 720, 24.0, "in", "out").join(";")
     );
     for t in cinecut::vibes::Transition::ALL {
         for b in [false, true] {

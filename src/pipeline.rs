@@ -942,14 +942,10 @@ fn render_stage(
         return Err(Error::input(film, "the manifest's film is missing"));
     }
     let total = m.total_duration_s();
-    let st = ui.stage("render", Some(total * 2.0));
+    let st = ui.stage("render", Some(total));
     let res = render::render(m, film, out, &mut |phase, t| {
         st.message(phase);
-        st.set(if phase == "sound" {
-            t.min(total)
-        } else {
-            total + t.min(total)
-        });
+        st.set(t.min(total));
     });
     let rep = match res {
         Ok(r) => r,
@@ -960,7 +956,7 @@ fn render_stage(
     };
     let (lufs, tp) = render::measure_file(out)?;
     let secs = st.finish(&format!(
-        "{} ({:.1} s, {lufs:.1} LUFS, true peak {tp:.1} dBTP; sound {:.1} s, picture {:.1} s)",
+        "{} ({:.1} s, {lufs:.1} LUFS, true peak {tp:.1} dBTP; sound {:.1} s beside the picture, {:.1} s in all)",
         out.display(),
         total,
         rep.sound_s,

@@ -39,6 +39,9 @@ pub struct DetectParams {
     /// Content that comes back within `BACK` frames closer than this fraction
     /// of the jump means a flash or strobe, not a cut.
     pub recur_frac: f32,
+    /// ... and within this many seconds (flashes and strobes are short).
+    #[serde(default = "default_recur_max_s")]
+    pub recur_max_s: f64,
     pub black_luma: f32,
     pub white_luma: f32,
     pub flat_std: f32,
@@ -63,6 +66,9 @@ pub struct DetectParams {
     pub cut_spread: f32,
 }
 
+fn default_recur_max_s() -> f64 {
+    0.5
+}
 fn default_contrast_ref() -> f32 {
     0.12
 }
@@ -87,6 +93,7 @@ impl Default for DetectParams {
             cut_ratio: 3.0,
             cut_isolation: 2.0,
             recur_frac: 0.4,
+            recur_max_s: default_recur_max_s(),
             black_luma: 0.07,
             white_luma: 0.88,
             flat_std: 0.04,
@@ -122,14 +129,24 @@ fn local_median(s: &[FrameStats], i: usize, w: usize) -> f32 {
 }
 
 /// True when the content before index `i` shows up again within BACK frames
-/// after it: a flash, strobe or a frame glitch, not a new shot.
-fn recurs(s: &[FrameStats], i: usize, jump: f32, frac: f32) -> bool {
+/// and `max_s` seconds after it: a flash, strobe or a frame glitch, not a
+/// new shot. The time limit keeps a quick A-B-A edit (or a film at a low
+/// frame rate) from looking like a flash.
+fn recurs(s: &[FrameStats], i: usize, jump: f32, frac: f32, max_s: f64) -> bool {
     let thr = jump * frac;
+    // Always allow the next frame, however far: a one-frame flash.
+    let limit = s[i].t + max_s.max(s.get(i + 1).map_or(0.0, |f| f.t - s[i].t));
     for (q, sq) in s.iter().enumerate().take(i + BACK).skip(i) {
+        if sq.t > limit + 1e-9 {
+            break;
+        }
         for k in 1..=BACK {
             let Some(p) = q.checked_sub(k) else { break };
             if p >= i || (p + 1 == i && q == i) {
                 continue;
+            }
+            if s[i - 1].t - s[p].t > max_s + 1e-9 {
+                break;
             }
             if sq.diff[k - 1] < thr {
                 return true;
@@ -181,7 +198,7 @@ pub fn detect_cuts(s: &[FrameStats], p: &DetectParams, frames_per_s: f64) -> Vec
         if m < p.cut_ratio * (base + 0.01) {
             continue;
         }
-        if recurs(s, i, d, p.recur_frac) {
+        if recurs(s, i, d, p.recur_frac, p.recur_max_s) {
             continue;
         }
         out.push((i, m / (base + 0.01)));
@@ -197,7 +214,7 @@ pub fn detect_flashes(s: &[FrameStats], p: &DetectParams) -> Vec<f64> {
         let d = s[i].diff[0];
         if d >= p.cut_min
             && s[i].luma > s[i - 1].luma + 0.1
-            && recurs(s, i, d, p.recur_frac)
+            && recurs(s, i, d, p.recur_frac, p.recur_max_s)
             && out.last().is_none_or(|&t| s[i].t - t > 0.1)
         {
             out.push(s[i].t);

@@ -69,6 +69,15 @@ pub struct AnalyseOptions {
     pub face_every_s: f64,
     /// Width of those frames (faces under ~20 px at this width are missed).
     pub face_width: u32,
+    /// Interlaced input (the stream's field order says so): analyse the
+    /// first field of each frame only. A cut between the two fields of a
+    /// frame is then one jump, not two half jumps that read as motion.
+    #[serde(default = "yes")]
+    pub deinterlace: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for AnalyseOptions {
@@ -86,6 +95,7 @@ impl Default for AnalyseOptions {
             face_model: None,
             face_every_s: 4.0,
             face_width: 320,
+            deinterlace: true,
         }
     }
 }
@@ -172,6 +182,10 @@ pub struct FilmAnalysis {
     pub analysis_height: u32,
     /// Cuts placed by a narrow re-decode around a skipped frame.
     pub refined_cuts: usize,
+    /// The stream said it was interlaced (and only its first field was analysed
+    /// unless `AnalyseOptions::deinterlace` was off).
+    #[serde(default)]
+    pub interlaced: bool,
     /// How `faces` was measured: "seetaface" (detector) or "skin_proxy".
     pub faces_source: String,
 }
@@ -253,7 +267,7 @@ fn analyse_info(
         // The grid matters only where frames are skipped; without skipping
         // every frame's own timestamp is decoded anyway.
         grid: opts.skip_nonref,
-        field: info.field,
+        field: info.field.filter(|_| opts.deinterlace),
     };
     let face_model = opts
         .face_model
@@ -458,6 +472,7 @@ fn analyse_info(
         analysis_width: aw,
         analysis_height: ah,
         refined_cuts,
+        interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
     };
     Ok((a, stats))
@@ -503,7 +518,7 @@ fn refine_cut(
             t_new - t_prev + 2.0 * half,
         )),
         grid: false,
-        field: info.field,
+        field: info.field.filter(|_| opts.deinterlace),
     };
     let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
     decode::run_pass(
@@ -828,6 +843,7 @@ mod tests {
             analysis_width: 160,
             analysis_height: 90,
             refined_cuts: 0,
+            interlaced: false,
             faces_source: "skin_proxy".into(),
         }
     }

@@ -591,3 +591,22 @@ pub fn extract_jpegs(
     }
     Ok(paths)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framecrc_packets_give_the_sorted_frame_grid() {
+        let text = "#tb 0: 1/12288\n#media_type 0: video\n\
+            0,      -1024,          0,      512,   160801, 0x9921cd30\n\
+            0,       -512,       2048,      512,    19971, 0x9ba317d9, F=0x0\n\
+            0,          0,       1024,      512,     3617, 0x6ac91eaf, F=0x0\n";
+        let g = parse_framecrc(text);
+        assert_eq!(g.len(), 3);
+        assert!((g[1] - 1024.0 / 12288.0).abs() < 1e-12 && g[0] == 0.0);
+        // No time base, or a packet without a timestamp: no usable grid.
+        assert!(parse_framecrc("0, 0, 0, 512, 10, 0x0\n").is_empty());
+        assert!(parse_framecrc("#tb 0: 1/25\n0, 0, N/A, 1, 10, 0x0\n").is_empty());
+    }
+}

@@ -900,6 +900,39 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_spans_cover_gaps_and_errors_up_to_the_next_intra_frame() {
+        // 25 fps, frames 0..100 with 40..60 missing, an I-frame every 25.
+        let stats: Vec<FrameStats> = (0..100)
+            .filter(|i| !(40..60).contains(i))
+            .map(|i| FrameStats {
+                t: i as f64 * 0.04,
+                intra: i % 25 == 0,
+                ..Default::default()
+            })
+            .collect();
+        let s = unreadable_spans(&stats, &[], 4.0);
+        assert_eq!(s.len(), 1);
+        assert!(
+            (s[0].0 - 1.6).abs() < 1e-9 && (s[0].1 - 2.4).abs() < 1e-9,
+            "{s:?}"
+        );
+        // A decoder error reported after frame 80 (3.2 s): damaged until the
+        // film ends (no intra frame after it); one after frame 10 (0.4 s):
+        // until the I-frame at 1.0 s.
+        let s = unreadable_spans(&stats, &[3.2, 0.4], 4.0);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(
+            (s[0].0 - 0.4).abs() < 1e-9 && (s[0].1 - 1.0).abs() < 1e-9,
+            "{s:?}"
+        );
+        assert!(
+            (s[2].0 - 3.2).abs() < 1e-9 && (s[2].1 - 4.0).abs() < 1e-9,
+            "{s:?}"
+        );
+        assert!(unreadable_spans(&stats[..0], &[], 2.0) == vec![(0.0, 2.0)]);
+    }
+
+    #[test]
     fn frame_of_uses_grid() {
         let grid = vec![0.0, 0.04, 0.1, 0.2];
         assert_eq!(frame_of(&grid, true, 0.1, 25.0), 2);

@@ -235,14 +235,16 @@ pub fn run_pass(
 ) -> Result<PassReport, AnalysisError> {
     let mut args = base_args(spec);
     if let Some((ss, dur)) = spec.window {
-        // Input-side seek and length; -copyts keeps the film's own timestamps
-        // so the window's frames line up with the main pass.
+        // Input-side seek and length, counted like the main pass' times from
+        // the film's start (ffmpeg adds the container's start time to -ss);
+        // -copyts -start_at_zero keep those times on the window's frames.
         args.extend([
             "-ss".into(),
             format!("{ss:.6}"),
             "-t".into(),
             format!("{dur:.6}"),
             "-copyts".into(),
+            "-start_at_zero".into(),
         ]);
     }
     args.push("-i".into());

@@ -400,7 +400,7 @@ fn analyse_info(
 
     // A refined cut may land on a neighbour's frame: keep times strictly increasing.
     boundaries.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
-    boundaries.dedup_by(|b, a| b.time_s <= a.time_s + 1e-6);
+    boundaries.dedup_by(|b, a| b.time_s <= a.time_s + 1e-6 || b.frame <= a.frame);
     boundaries.retain(|b| b.time_s > 1e-6 && b.time_s < duration_s);
     let before = boundaries.len();
     boundaries.retain(|b| {
@@ -513,18 +513,22 @@ fn refine_cut(
         audio: false,
         scale_flags: opts.scale_flags.clone(),
         side: None,
-        window: Some((
-            (t_prev - half).max(0.0) + info.start_time,
-            t_new - t_prev + 2.0 * half,
-        )),
+        window: Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
         grid: false,
         field: info.field.filter(|_| opts.deinterlace),
     };
     let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
+    // Seeking is exact in indexed containers; in MPEG-TS and the like it
+    // can land elsewhere: frames outside the window are not evidence.
+    let (w0, w1) = (t_prev - half, t_new + half);
     decode::run_pass(
         film,
         &spec,
-        &mut |f| ex.push(f.t - info.start_time, 0, f.yuv),
+        &mut |f| {
+            if f.t >= w0 && f.t < w1 {
+                ex.push(f.t, 0, f.yuv)
+            }
+        },
         None,
     )?;
     let s = ex.stats;

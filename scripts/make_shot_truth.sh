@@ -9,17 +9,26 @@
 # segments are normalised to 1280x720, 24 fps, so every boundary is a known
 # frame number. Writes FILM.mp4 + FILM.truth.json per film into OUT_DIR.
 #
+# Robustness films put one difficulty each over real shots: strobing
+# (bursts of bright/white frames inside shots, listed as flashes), very dark
+# shots, letterbox/pillarbox bars, burnt-in subtitles (the TED clip's real
+# cues through the libass `subtitles` filter; cue changes are not cuts), and
+# fast camera motion (pans, whip pans, shake and zoom made by moving a crop
+# over real footage). `holdout` mixes all of them over other shot/look
+# pairings; it was not looked at while the detector was tuned.
+#
 # usage: scripts/make_shot_truth.sh [OUT_DIR [FILM...]]
 #   OUT_DIR default ~/.cache/cinecut/shot_truth; FILM one of cuts_flashes,
-#   gradual, mixed, tiny (the benchmark set, the default) or itest (a short
-#   film with one of everything, for the integration test).
+#   gradual, mixed, tiny, strobe, dark, letterbox, subtitles, motion, holdout
+#   (the benchmark set, the default) or itest (a short film with one of
+#   everything, for the integration test).
 # env:   CINECUT_FIXTURES (default ~/.cache/cinecut/fixtures)
 set -euo pipefail
 
 FIX="${CINECUT_FIXTURES:-$HOME/.cache/cinecut/fixtures}"
 OUT="${1:-$HOME/.cache/cinecut/shot_truth}"
 shift || true
-WANT=("${@:-cuts_flashes gradual mixed tiny}")
+WANT=("${@:-cuts_flashes gradual mixed tiny strobe dark letterbox subtitles motion holdout}")
 WANT=(${WANT[*]})
 BBB="$FIX/bbb.mp4"
 TED="$FIX/ted/test.mp4"
@@ -43,6 +52,27 @@ declare -A SEG=(
   [B5dark]="$BBB 64.2 96 lutyuv=y=val*0.22:u=128+(val-128)*0.5:v=128+(val-128)*0.5"
   [B7box]="$BBB 104.5 96 scale=1280:536,pad=1280:720:0:92"
 )
+# Looks for "SEG@LOOK" tokens: a filter put on the segment after it is
+# normalised to 1280x720 (n counts the segment's frames).
+declare -A LOOK=(
+  # Very dark (night, underexposed): luma at 12-20 % and washed-out chroma.
+  [dark]="lutyuv=y=16+(val-16)*0.16:u=128+(val-128)*0.4:v=128+(val-128)*0.4"
+  [dim]="lutyuv=y=16+(val-16)*0.25:u=128+(val-128)*0.5:v=128+(val-128)*0.5"
+  # 2.39:1 letterbox, 4:3 pillarbox.
+  [box]="scale=1280:536,pad=1280:720:0:92"
+  [pillar]="scale=960:720,pad=1280:720:160:0"
+  # Camera motion over the real picture: a swinging pan (up to 40 px of
+  # 1280 per frame), a whip pan (45 px per frame), handheld shake (up to
+  # ~150 px between frames) and a fast zoom (2.5x in 4 s).
+  [pan]="scale=2560:1440,crop=1280:720:x='640+640*sin(n/8)':y=360"
+  [whip]="scale=2560:1440,crop=1280:720:x='min(1280,max(0,(n-30)*90))':y=360"
+  [shake]="scale=1600:900,crop=1280:720:x='160+110*sin(n*1.9)+40*sin(n*4.3)':y='90+60*sin(n*2.7)+25*sin(n*5.1)'"
+  [zoom]="zoompan=z='1+0.016*on':d=1:s=1280x720:fps=24:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2'"
+)
+# Burnt-in subtitles: the TED clip's real cues, shifted 12 s earlier so they
+# start at once, in a big boxed style so every cue change is a visible jump.
+SUBS="$OUT/.ted_cues.srt"
+SUBSTYLE="FontSize=26,BorderStyle=3,Outline=2,Shadow=0,MarginV=30"
 
 # build NAME TOKEN...   tokens: a segment name; "cut"; "dissolve:F";
 # "fadeblack:F"; "fadewhite:F" (F = transition frames); "flash:AT:LEN:white|bright"
@@ -50,13 +80,17 @@ declare -A SEG=(
 build() {
   local name=$1; shift
   [[ " ${WANT[*]} " == *" $name "* ]] || return 0
-  local args=() fg="" idx=0 acc="" len=0 pending="" trs=() fls=() flash=""
+  local args=() fg="" idx=0 acc="" len=0 pending="" trs=() fls=() flash="" post=""
   for tok in "$@"; do
     case "$tok" in
       cut|dissolve:*|fadeblack:*|fadewhite:*) pending="$tok"; continue ;;
-      flash:*) flash="$tok"; continue ;;
+      flash:*|strobe:*) flash="$tok"; continue ;;
+      post:*) post="${tok#post:}"; continue ;;
     esac
+    local look=""
+    if [[ $tok == *@* ]]; then look="${LOOK[${tok#*@}]}"; tok="${tok%@*}"; fi
     read -r file start frames extra <<<"${SEG[$tok]}"
+    [[ -n "$look" ]] && extra="${extra:+$extra,}$look"
     args+=(-ss "$start" -t "$(awk -v n="$frames" -v f=$FPS 'BEGIN{print n/f+1}')" -i "$file")
     local chain="fps=$FPS,trim=end_frame=$frames,setpts=PTS-STARTPTS"
     chain+=",scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2"
@@ -65,7 +99,16 @@ build() {
     case "$pending" in
       dissolve:*|fadeblack:*|fadewhite:*) d=${pending#*:}; segstart=$((len - d)) ;;
     esac
-    if [[ -n "$flash" ]]; then
+    if [[ $flash == strobe:* ]]; then
+      # strobe:AT:LEN:PERIOD:KIND — the first PERIOD/2 of every PERIOD frames
+      # lit during LEN frames; the whole burst is one flash span in the truth.
+      IFS=: read -r _ at fl per kind <<<"$flash"
+      local en="enable='between(n,$at,$((at + fl - 1)))*lt(mod(n-$at,$per),$((per / 2)))'"
+      if [[ $kind == white ]]; then chain+=",lutyuv=y=235:u=128:v=128:$en"
+      else chain+=",eq=brightness=0.45:contrast=0.7:$en"; fi
+      fls+=("{\"start_frame\": $((segstart + at)), \"end_frame\": $((segstart + at + fl - 1)), \"kind\": \"strobe_$kind\"}")
+      flash=""
+    elif [[ -n "$flash" ]]; then
       IFS=: read -r _ at fl kind <<<"$flash"
       local en="enable='between(n,$at,$((at + fl - 1)))'"
       if [[ $kind == white ]]; then chain+=",lutyuv=y=235:u=128:v=128:$en"
@@ -96,6 +139,12 @@ build() {
     pending=""; idx=$((idx + 1))
   done
   local secs; secs=$(awk -v n=$len -v f=$FPS 'BEGIN{printf "%.6f", n/f}')
+  if [[ $post == subs ]]; then
+    [[ -f "$SUBS" ]] || ffmpeg -hide_banner -loglevel error -nostdin -y -itsoffset -12 \
+      -i "$FIX/ted/test.srt" "$SUBS"
+    fg+="[$acc]subtitles=f=$SUBS:force_style='$SUBSTYLE'[subs];"
+    acc=subs
+  fi
   # Soundtrack: a continuous stretch of Big Buck Bunny's audio (shot truth
   # does not depend on it, but the analysis decodes it in the same pass).
   args+=(-ss 200 -i "$BBB")
@@ -126,5 +175,24 @@ build mixed T1 cut T2 dissolve:18 T3 cut S fadeblack:24 flash:40:3:white T4 cut 
   dissolve:24 B7box cut flash:50:2:bright T5 fadewhite:24 B3 cut B10
 # 4. A film under 10 s.
 build tiny S3 cut B9
-# 5. Integration-test film: a cut, a flash, a fade through black, a dissolve.
+# 5. Strobing inside shots (bright and white, periods 2-4 frames, up to 2 s).
+build strobe B2 cut strobe:20:36:4:bright B3 cut B6 cut strobe:30:48:3:white B8 cut \
+  B10 cut strobe:10:30:2:bright B11 cut B4 cut strobe:40:40:3:bright B12
+# 6. Very dark shots: cuts and a dissolve between them, a fade to black out
+#    of one, a cut from dark to normal.
+build dark B1@dark cut B3@dark cut B4@dim dissolve:18 B6@dark cut B8@dark \
+  fadeblack:24 B10@dark cut B11@dim cut B12 cut T3@dark
+# 7. Letterbox and pillarbox bars (the bars stay, only the picture cuts).
+build letterbox B1@box cut B2@box cut B4@box dissolve:18 B5@box cut B6 cut \
+  B7@pillar cut B9@pillar fadeblack:24 B10@box cut B11@box cut B12@box
+# 8. Burnt-in subtitles over long shots: cue changes inside shots.
+build subtitles T1 cut B3 cut B5 cut T2 dissolve:18 B8 cut B12 cut T4 cut B10 post:subs
+# 9. Fast camera motion: pans, whip pans, shake, zoom.
+build motion B2@pan cut B4@shake cut B6@whip cut B8@zoom cut B10@shake cut \
+  B11@pan dissolve:18 B12@whip cut B3@shake
+# 10. Held-out mix of every difficulty on other shot/look pairings.
+build holdout B12@pan cut B2@dark cut strobe:20:40:3:white B4 cut B6@box fadeblack:24 \
+  B8@shake cut T4 dissolve:18 B10@dark cut B1@whip cut strobe:12:30:2:bright B9@pillar \
+  cut B5@zoom cut T5 post:subs
+# 11. Integration-test film: a cut, a flash, a fade through black, a dissolve.
 build itest B1 cut flash:30:2:white B2 fadeblack:24 B9 dissolve:18 S3

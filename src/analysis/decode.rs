@@ -1,6 +1,8 @@
-//! The decoding backend: ffprobe for stream facts, one ffmpeg process that
-//! streams small yuv420p rawvideo frames (stdout) and mono PCM (fd 3) in the same
-//! pass, narrow re-decodes around cut candidates, and keyframe JPEGs by seeking.
+//! The decoding backend: stream facts from the project's one probe
+//! (`media::probe`), one ffmpeg process that streams small yuv420p rawvideo
+//! frames (stdout), mono PCM (fd 3), face-detector frames (fd 4) and the
+//! packet timestamps (fd 5) in the same pass, narrow re-decodes around cut
+//! candidates, and keyframe JPEGs by seeking.
 //! Nothing here knows about shots; detectors only ever see decoded frames.
 
 use std::io::{BufRead, BufReader, Read};
@@ -13,20 +15,6 @@ use super::AnalysisError;
 /// Sample rate of the mono PCM used for loudness and onsets; speech and music
 /// energy are well represented at 8 kHz and it keeps the pipe small.
 pub const AUDIO_RATE: u32 = 8000;
-
-/// Stream facts needed to plan the decode.
-#[derive(Debug, Clone)]
-pub struct ProbeInfo {
-    /// Display width/height after rotation metadata is applied.
-    pub width: u32,
-    pub height: u32,
-    pub fps: f64,
-    pub duration_s: f64,
-    pub has_audio: bool,
-    pub codec: String,
-    /// Start time of the container; ffmpeg shifts output timestamps by it.
-    pub start_time: f64,
-}
 
 /// The film as an ffmpeg input: with `file:` so that names containing a
 /// colon ("take:2.mov") or starting with a protocol are read as plain files.
@@ -50,129 +38,105 @@ fn parse_rate(s: &str) -> Option<f64> {
     (n > 0.0 && d > 0.0).then(|| n / d)
 }
 
-/// Probe the film with ffprobe (streams, duration, rotation).
-pub fn probe(film: &Path) -> Result<ProbeInfo, AnalysisError> {
-    if !film.is_file() {
-        return Err(AnalysisError::NotFound(film.to_path_buf()));
-    }
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(ff_input(film))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| ff_err(film, format!("cannot run ffprobe: {e}")))?;
-    if !out.status.success() {
-        return Err(ff_err(
-            film,
-            format!(
-                "ffprobe cannot read it: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| ff_err(film, format!("ffprobe gave unreadable JSON: {e}")))?;
-    let streams = v["streams"].as_array().cloned().unwrap_or_default();
-    let video = streams
-        .iter()
-        .find(|s| {
-            s["codec_type"] == "video"
-                && s["disposition"]["attached_pic"].as_i64().unwrap_or(0) == 0
-        })
-        .ok_or_else(|| AnalysisError::NoVideo(film.to_path_buf()))?;
-    let has_audio = streams.iter().any(|s| s["codec_type"] == "audio");
-    let mut width = video["width"].as_u64().unwrap_or(0) as u32;
-    let mut height = video["height"].as_u64().unwrap_or(0) as u32;
-    if width == 0 || height == 0 {
-        return Err(ff_err(film, "video stream has no size"));
-    }
-    // Rotation: either the old `rotate` tag or the display matrix side data.
-    let mut rotation = video["tags"]["rotate"]
-        .as_str()
-        .and_then(|r| r.parse::<i64>().ok())
-        .unwrap_or(0);
-    if let Some(sd) = video["side_data_list"].as_array() {
-        for d in sd {
-            if let Some(r) = d["rotation"].as_i64() {
-                rotation = r;
-            }
-        }
-    }
-    if rotation.rem_euclid(180) == 90 {
-        std::mem::swap(&mut width, &mut height);
-    }
-    // Non-square pixels: analyse in display aspect.
-    if let Some(sar) = video["sample_aspect_ratio"].as_str().and_then(|s| {
-        let (n, d) = s.split_once(':')?;
-        let n: f64 = n.parse().ok()?;
-        let d: f64 = d.parse().ok()?;
-        (n > 0.0 && d > 0.0).then(|| n / d)
-    }) {
-        width = ((width as f64) * sar).round().max(2.0) as u32;
-    }
-    let fps = video["avg_frame_rate"]
-        .as_str()
-        .and_then(parse_rate)
-        .or_else(|| video["r_frame_rate"].as_str().and_then(parse_rate))
-        .filter(|f| *f > 0.5 && *f < 1000.0)
-        .unwrap_or(25.0);
-    let num = |x: &serde_json::Value| x.as_str().and_then(|s| s.parse::<f64>().ok());
-    let duration_s = num(&v["format"]["duration"])
-        .or_else(|| num(&video["duration"]))
-        .unwrap_or(0.0);
-    let start_time = num(&v["format"]["start_time"]).unwrap_or(0.0);
-    Ok(ProbeInfo {
-        width,
-        height,
-        fps,
-        duration_s,
-        has_audio,
-        codec: video["codec_name"].as_str().unwrap_or("?").to_string(),
-        start_time,
-    })
+/// Stream facts needed to plan the decode, from [`crate::media::probe`].
+#[derive(Debug, Clone)]
+pub struct ProbeInfo {
+    /// Display width/height after rotation metadata and pixel aspect are applied.
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub duration_s: f64,
+    pub has_audio: bool,
+    pub codec: String,
+    /// Start time of the container; ffmpeg shifts output timestamps by it.
+    pub start_time: f64,
+    /// Interlaced video: which field to keep ("top"/"bottom", the first one
+    /// shown); `None` for progressive or unknown.
+    pub field: Option<&'static str>,
 }
 
-/// Presentation times (seconds from the film's start, as ffmpeg outputs them)
-/// of every video packet, sorted: the exact frame grid even where the main
-/// pass skips non-reference frames, and right for variable frame rate.
-/// Demuxing only, so it is cheap. Returns an empty list when timestamps are
-/// missing (then frame numbers fall back to time × fps).
-pub fn packet_times(film: &Path, start_time: f64) -> Vec<f64> {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "packet=pts_time",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(ff_input(film))
-        .stdin(Stdio::null())
-        .output();
-    let Ok(out) = out else { return Vec::new() };
+impl ProbeInfo {
+    /// The analysis' view of a probe: display size in square pixels.
+    pub fn from_probe(p: &crate::media::probe::Probe) -> Self {
+        let (mut width, height) = p.display_size();
+        // Non-square pixels: analyse in display aspect. The pixel aspect
+        // stretches the coded width, which is the display height when rotated.
+        if p.rotation.rem_euclid(180) == 90 {
+            let h = ((height as f64) * p.sample_aspect_ratio).round().max(2.0) as u32;
+            return ProbeInfo::new(p, width, h);
+        }
+        width = ((width as f64) * p.sample_aspect_ratio).round().max(2.0) as u32;
+        ProbeInfo::new(p, width, height)
+    }
+
+    fn new(p: &crate::media::probe::Probe, width: u32, height: u32) -> Self {
+        ProbeInfo {
+            width,
+            height,
+            fps: p.fps,
+            duration_s: p.duration_s,
+            has_audio: p.has_audio,
+            codec: p.video_codec.clone(),
+            start_time: p.start_time_s,
+            field: p.interlaced().then(|| {
+                if p.bottom_field_first() {
+                    "bottom"
+                } else {
+                    "top"
+                }
+            }),
+        }
+    }
+}
+
+/// Probe the film once with [`crate::media::probe::probe`] (streams,
+/// duration, rotation, pixel aspect, field order).
+pub fn probe(film: &Path) -> Result<ProbeInfo, AnalysisError> {
+    crate::media::probe::probe(film)
+        .map(|p| ProbeInfo::from_probe(&p))
+        .map_err(|e| probe_error(film, e))
+}
+
+/// The analysis' error for a failed probe: the film and the problem.
+pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
+    use crate::error::Error as E;
+    match e {
+        E::Input { msg, .. } if msg.contains("no video stream") => {
+            AnalysisError::NoVideo(film.to_path_buf())
+        }
+        E::Input { msg, .. } => AnalysisError::BadFile {
+            path: film.to_path_buf(),
+            problem: msg,
+        },
+        other => ff_err(film, other.to_string()),
+    }
+}
+
+/// Parses the packet lines of ffmpeg's `framecrc` muxer
+/// (`stream, dts, pts, duration, size, checksum`) into presentation times in
+/// seconds: the film's full frame grid, demuxed in the main pass even where
+/// the decoder skips non-reference frames, and right for variable frame rate.
+/// Sorted and deduplicated; empty when timestamps are missing.
+pub fn parse_framecrc(text: &str) -> Vec<f64> {
+    let mut tb = None;
     let mut t: Vec<f64> = Vec::new();
-    for line in out.stdout.split(|b| *b == b'\n') {
-        let s = std::str::from_utf8(line)
-            .unwrap_or("")
-            .trim()
-            .trim_end_matches(',');
-        if s.is_empty() {
+    for line in text.lines() {
+        if let Some(r) = line.strip_prefix("#tb 0:") {
+            tb = parse_rate(r.trim());
             continue;
         }
-        match s.parse::<f64>() {
-            Ok(x) => t.push(x - start_time),
-            Err(_) => return Vec::new(), // N/A timestamps: no usable grid
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
         }
+        let Some(tb) = tb else { return Vec::new() };
+        let Some(pts) = line
+            .split(',')
+            .nth(2)
+            .and_then(|x| x.trim().parse::<i64>().ok())
+        else {
+            return Vec::new(); // N/A timestamps: no usable grid
+        };
+        t.push(pts as f64 * tb);
     }
     t.sort_by(|a, b| a.total_cmp(b));
     t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
@@ -208,6 +172,13 @@ pub struct DecodeSpec {
     pub side: Option<SideSpec>,
     /// Optional window (start, duration) for narrow decodes.
     pub window: Option<(f64, f64)>,
+    /// Also demux every video packet's timestamp (stream copy into the
+    /// `framecrc` muxer on fd 5): the frame grid, at no decoding cost.
+    pub grid: bool,
+    /// Interlaced input: keep only this field ("top"/"bottom") before the
+    /// downscale, so a cut between the two fields of a frame stays one jump
+    /// instead of a half-and-half blend.
+    pub field: Option<&'static str>,
 }
 
 /// A second, larger grey picture every `every_s` seconds, from the same decode.
@@ -229,6 +200,11 @@ pub struct PassReport {
     /// Mean-square audio energy per 10 ms (see `audio::Energy`).
     pub audio_energy: Vec<f32>,
     pub decode_errors: usize,
+    /// Time of the last delivered frame when each decoder error was reported
+    /// (errors come a few frames ahead of the output; see `analyse`).
+    pub error_times: Vec<f64>,
+    /// Presentation time of every video packet (sorted), when `grid` was asked.
+    pub grid: Vec<f64>,
     pub stderr_tail: String,
 }
 
@@ -259,14 +235,16 @@ pub fn run_pass(
 ) -> Result<PassReport, AnalysisError> {
     let mut args = base_args(spec);
     if let Some((ss, dur)) = spec.window {
-        // Input-side seek and length; -copyts keeps the film's own timestamps
-        // so the window's frames line up with the main pass.
+        // Input-side seek and length, counted like the main pass' times from
+        // the film's start (ffmpeg adds the container's start time to -ss);
+        // -copyts -start_at_zero keep those times on the window's frames.
         args.extend([
             "-ss".into(),
             format!("{ss:.6}"),
             "-t".into(),
             format!("{dur:.6}"),
             "-copyts".into(),
+            "-start_at_zero".into(),
         ]);
     }
     args.push("-i".into());
@@ -278,8 +256,13 @@ pub fn run_pass(
         "0:v:0".into(),
         "-vf".into(),
         format!(
-            "scale={}:{}:flags={},format=yuv420p,showinfo",
-            spec.width, spec.height, spec.scale_flags
+            "{}scale={}:{}:flags={},format=yuv420p,showinfo",
+            spec.field
+                .map(|f| format!("field=type={f},"))
+                .unwrap_or_default(),
+            spec.width,
+            spec.height,
+            spec.scale_flags
         ),
         "-fps_mode".into(),
         "passthrough".into(),
@@ -329,6 +312,21 @@ pub fn run_pass(
         }
         _ => None,
     };
+    let grid_pipe = if spec.grid {
+        out.extend([
+            "-map".into(),
+            "0:v:0".into(),
+            "-an".into(),
+            "-c".into(),
+            "copy".into(),
+            "-f".into(),
+            "framecrc".into(),
+            "pipe:5".into(),
+        ]);
+        Some(os_pipe()?)
+    } else {
+        None
+    };
     cmd.args(&out)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -341,6 +339,9 @@ pub fn run_pass(
     if let Some((_, _, (_, w))) = &side {
         child_fds.push((4, *w));
     }
+    if let Some((_, w)) = grid_pipe {
+        child_fds.push((5, w));
+    }
     if !child_fds.is_empty() {
         let fds = child_fds.clone();
         // SAFETY: between fork and exec only async-signal-safe calls: dup2
@@ -351,7 +352,7 @@ pub fn run_pass(
                 // Move every write end out of the way first (a write end may
                 // itself sit on fd 3 or 4), then onto its target; dup2 of a
                 // different fd leaves the target without CLOEXEC.
-                let mut high = [0i32; 2];
+                let mut high = [0i32; 3];
                 for (i, &(_, w)) in fds.iter().enumerate() {
                     high[i] = libc::fcntl(w, libc::F_DUPFD_CLOEXEC, 100);
                     if high[i] < 0 {
@@ -374,6 +375,14 @@ pub fn run_pass(
         unsafe { libc::close(w) };
     }
     let audio_reader = audio_pipe.map(|(r, _)| file_from_fd(r));
+    let grid_thread = grid_pipe.map(|(r, _)| {
+        let mut f = file_from_fd(r);
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = f.read_to_string(&mut text);
+            parse_framecrc(&text)
+        })
+    });
     let side_thread = side.map(|(sd, sink, (r, _))| {
         let mut f = file_from_fd(r);
         std::thread::spawn(move || {
@@ -425,6 +434,8 @@ pub fn run_pass(
         .ok_or_else(|| ff_err(film, "no stderr pipe"))?;
     let err_thread = std::thread::spawn(move || {
         let mut errors = 0usize;
+        let mut error_times = Vec::new();
+        let mut last_t = 0.0;
         let mut tail: std::collections::VecDeque<String> = Default::default();
         for line in BufReader::new(stderr).split(b'\n') {
             let Ok(line) = line else { break };
@@ -435,6 +446,7 @@ pub fn run_pass(
                     .and_then(|s| s.chars().next())
                     .unwrap_or('?');
                 if let Some(t) = t {
+                    last_t = t;
                     let _ = tx.send((t, ty));
                 }
                 continue;
@@ -442,6 +454,7 @@ pub fn run_pass(
             let l = line.to_ascii_lowercase();
             if l.contains("error") || l.contains("invalid") || l.contains("corrupt") {
                 errors += 1;
+                error_times.push(last_t);
             }
             if !line.contains("Parsed_showinfo") {
                 tail.push_back(line);
@@ -450,7 +463,11 @@ pub fn run_pass(
                 }
             }
         }
-        (errors, tail.into_iter().collect::<Vec<_>>().join("\n"))
+        (
+            errors,
+            error_times,
+            tail.into_iter().collect::<Vec<_>>().join("\n"),
+        )
     });
 
     let frame_bytes = (spec.width * spec.height * 3 / 2) as usize;
@@ -477,7 +494,9 @@ pub fn run_pass(
     if let Some(h) = side_thread {
         let _ = h.join();
     }
-    let (decode_errors, stderr_tail) = err_thread.join().unwrap_or((0, String::new()));
+    let (decode_errors, error_times, stderr_tail) =
+        err_thread.join().unwrap_or((0, Vec::new(), String::new()));
+    let grid = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     let audio_energy = audio_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     if frames == 0 && spec.window.is_none() {
         return Err(ff_err(
@@ -492,6 +511,8 @@ pub fn run_pass(
         frames,
         audio_energy,
         decode_errors,
+        error_times,
+        grid,
         stderr_tail,
     })
 }
@@ -571,4 +592,23 @@ pub fn extract_jpegs(
         }
     }
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framecrc_packets_give_the_sorted_frame_grid() {
+        let text = "#tb 0: 1/12288\n#media_type 0: video\n\
+            0,      -1024,          0,      512,   160801, 0x9921cd30\n\
+            0,       -512,       2048,      512,    19971, 0x9ba317d9, F=0x0\n\
+            0,          0,       1024,      512,     3617, 0x6ac91eaf, F=0x0\n";
+        let g = parse_framecrc(text);
+        assert_eq!(g.len(), 3);
+        assert!((g[1] - 1024.0 / 12288.0).abs() < 1e-12 && g[0] == 0.0);
+        // No time base, or a packet without a timestamp: no usable grid.
+        assert!(parse_framecrc("0, 0, 0, 512, 10, 0x0\n").is_empty());
+        assert!(parse_framecrc("#tb 0: 1/25\n0, 0, N/A, 1, 10, 0x0\n").is_empty());
+    }
 }

@@ -39,6 +39,9 @@ pub struct DetectParams {
     /// Content that comes back within `BACK` frames closer than this fraction
     /// of the jump means a flash or strobe, not a cut.
     pub recur_frac: f32,
+    /// ... and within this many seconds (flashes and strobes are short).
+    #[serde(default = "default_recur_max_s")]
+    pub recur_max_s: f64,
     pub black_luma: f32,
     pub white_luma: f32,
     pub flat_std: f32,
@@ -48,6 +51,39 @@ pub struct DetectParams {
     pub diss_lin: f32,
     /// Shortest shot in seconds; closer boundaries keep the stronger one.
     pub min_shot_s: f64,
+    /// Picture contrast (luma standard deviation) at which `cut_min` and
+    /// `diss_span` apply in full; flatter, darker pictures differ less for
+    /// the same change of content, so both scale down with the contrast...
+    #[serde(default = "default_contrast_ref")]
+    pub contrast_ref: f32,
+    /// ... but never below this share of their value.
+    #[serde(default = "default_contrast_floor")]
+    pub contrast_floor: f32,
+    /// A cut changes both halves of the picture: the smaller half's
+    /// difference must be at least this share of the whole frame's (a
+    /// subtitle or caption changing in one half is not a cut).
+    #[serde(default = "default_spread")]
+    pub cut_spread: f32,
+}
+
+fn default_recur_max_s() -> f64 {
+    0.5
+}
+fn default_contrast_ref() -> f32 {
+    0.12
+}
+fn default_contrast_floor() -> f32 {
+    0.25
+}
+fn default_spread() -> f32 {
+    0.35
+}
+
+impl DetectParams {
+    /// Threshold scale for a change between frames a and b (see `contrast_ref`).
+    fn contrast_scale(&self, a: &FrameStats, b: &FrameStats) -> f32 {
+        (a.luma_std.max(b.luma_std) / self.contrast_ref).clamp(self.contrast_floor, 1.0)
+    }
 }
 
 impl Default for DetectParams {
@@ -57,12 +93,16 @@ impl Default for DetectParams {
             cut_ratio: 3.0,
             cut_isolation: 2.0,
             recur_frac: 0.4,
+            recur_max_s: default_recur_max_s(),
             black_luma: 0.07,
             white_luma: 0.88,
             flat_std: 0.04,
             diss_span: 0.09,
             diss_lin: 0.3,
             min_shot_s: 0.3,
+            contrast_ref: default_contrast_ref(),
+            contrast_floor: default_contrast_floor(),
+            cut_spread: default_spread(),
         }
     }
 }
@@ -83,20 +123,30 @@ fn local_median(s: &[FrameStats], i: usize, w: usize) -> f32 {
     let hi = (i + w).min(s.len() - 1);
     let mut v: Vec<f32> = (lo..=hi)
         .filter(|&j| j + 1 < i || j > i + 1)
-        .map(|j| s[j].diff[0])
+        .map(|j| s[j].diff_mc)
         .collect();
     median(&mut v)
 }
 
 /// True when the content before index `i` shows up again within BACK frames
-/// after it: a flash, strobe or a frame glitch, not a new shot.
-fn recurs(s: &[FrameStats], i: usize, jump: f32, frac: f32) -> bool {
+/// and `max_s` seconds after it: a flash, strobe or a frame glitch, not a
+/// new shot. The time limit keeps a quick A-B-A edit (or a film at a low
+/// frame rate) from looking like a flash.
+fn recurs(s: &[FrameStats], i: usize, jump: f32, frac: f32, max_s: f64) -> bool {
     let thr = jump * frac;
+    // Always allow the next frame, however far: a one-frame flash.
+    let limit = s[i].t + max_s.max(s.get(i + 1).map_or(0.0, |f| f.t - s[i].t));
     for (q, sq) in s.iter().enumerate().take(i + BACK).skip(i) {
+        if sq.t > limit + 1e-9 {
+            break;
+        }
         for k in 1..=BACK {
             let Some(p) = q.checked_sub(k) else { break };
             if p >= i || (p + 1 == i && q == i) {
                 continue;
+            }
+            if s[i - 1].t - s[p].t > max_s + 1e-9 {
+                break;
             }
             if sq.diff[k - 1] < thr {
                 return true;
@@ -122,28 +172,36 @@ pub fn detect_cuts(s: &[FrameStats], p: &DetectParams, frames_per_s: f64) -> Vec
     let mut out = Vec::new();
     for i in 1..s.len() {
         let d = s[i].diff[0];
-        if d < p.cut_min {
+        if d < p.cut_min * p.contrast_scale(&s[i - 1], &s[i]) {
             continue;
         }
+        // Not confined to one half of the picture (subtitles, captions).
+        let [top, bottom] = s[i].diff_halves;
+        if top.min(bottom) < p.cut_spread * d {
+            continue;
+        }
+        // The relative tests use the motion-compensated difference, so that
+        // a pan or shaking camera does not hide a cut or fake one.
+        let m = s[i].diff_mc;
         // Local peak only: one cut, one frame.
-        if (i > 1 && s[i - 1].diff[0] > d) || (i + 1 < s.len() && s[i + 1].diff[0] > d) {
+        if (i > 1 && s[i - 1].diff_mc > m) || (i + 1 < s.len() && s[i + 1].diff_mc > m) {
             continue;
         }
         // Isolation: a cut is one jump, while fast motion, whip pans and
         // foreground occlusion keep at least one neighbouring step high too.
-        let prev = if i > 1 { s[i - 1].diff[0] } else { 0.0 };
-        let next = s.get(i + 1).map_or(0.0, |f| f.diff[0]);
-        if d < p.cut_isolation * prev.min(next) {
+        let prev = if i > 1 { s[i - 1].diff_mc } else { 0.0 };
+        let next = s.get(i + 1).map_or(0.0, |f| f.diff_mc);
+        if m < p.cut_isolation * prev.min(next) {
             continue;
         }
         let base = local_median(s, i, w);
-        if d < p.cut_ratio * (base + 0.01) {
+        if m < p.cut_ratio * (base + 0.01) {
             continue;
         }
-        if recurs(s, i, d, p.recur_frac) {
+        if recurs(s, i, d, p.recur_frac, p.recur_max_s) {
             continue;
         }
-        out.push((i, d / (base + 0.01)));
+        out.push((i, m / (base + 0.01)));
     }
     out
 }
@@ -156,7 +214,7 @@ pub fn detect_flashes(s: &[FrameStats], p: &DetectParams) -> Vec<f64> {
         let d = s[i].diff[0];
         if d >= p.cut_min
             && s[i].luma > s[i - 1].luma + 0.1
-            && recurs(s, i, d, p.recur_frac)
+            && recurs(s, i, d, p.recur_frac, p.recur_max_s)
             && out.last().is_none_or(|&t| s[i].t - t > 0.1)
         {
             out.push(s[i].t);
@@ -243,7 +301,10 @@ pub fn detect_dissolves(s: &[FrameStats], p: &DetectParams, halves: &[usize]) ->
         let mut best: Option<(usize, f32)> = None;
         for (hi, &h) in halves.iter().enumerate() {
             let (span, lin) = s[c].lin[hi];
-            if span < p.diss_span || lin > p.diss_lin || c < h || c + h >= n {
+            if lin > p.diss_lin || c < h || c + h >= n {
+                continue;
+            }
+            if span < p.diss_span * p.contrast_scale(&s[c - h], &s[c + h]) {
                 continue;
             }
             // Spread change: no frame step carries most of the span.
@@ -370,6 +431,18 @@ mod tests {
             .collect()
     }
 
+    /// Without camera motion or local changes the motion-compensated and
+    /// half-picture differences equal the plain one.
+    fn synced(v: &[FrameStats]) -> Vec<FrameStats> {
+        v.iter()
+            .map(|f| FrameStats {
+                diff_mc: f.diff[0],
+                diff_halves: [f.diff[0]; 2],
+                ..f.clone()
+            })
+            .collect()
+    }
+
     fn timed(mut v: Vec<FrameStats>, fps: f64) -> Vec<FrameStats> {
         for (i, f) in v.iter_mut().enumerate() {
             f.t = i as f64 / fps;
@@ -393,7 +466,11 @@ mod tests {
     fn finds_a_hard_cut_on_the_exact_frame() {
         let mut v = timed(frames(100, 0.4, 0.01), 24.0);
         put_cut(&mut v, 48, 0.25);
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].at, 48);
         assert_eq!(d[0].kind, BoundaryKind::Cut);
@@ -416,7 +493,11 @@ mod tests {
                 }
             }
         }
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert!(d.is_empty(), "flash reported as {d:?}");
     }
 
@@ -428,7 +509,11 @@ mod tests {
             let m = 0.12 + 0.03 * ((i % 3) as f32);
             f.diff = [m, m * 1.4, m * 1.7, m * 1.9, m * 2.0, m * 2.0];
         }
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert!(d.is_empty(), "motion reported as {d:?}");
     }
 
@@ -449,7 +534,11 @@ mod tests {
                 f.luma_std = 0.03;
             }
         }
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         let kinds: Vec<_> = d.iter().map(|x| (x.kind, x.at)).collect();
         assert!(
             kinds.contains(&(BoundaryKind::FadeOut, d[0].at))
@@ -473,7 +562,11 @@ mod tests {
             f.luma_std = 0.0;
         }
         put_cut(&mut v, 30, 0.45);
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].at, d[0].kind), (30, BoundaryKind::Cut));
     }
@@ -488,7 +581,11 @@ mod tests {
         for f in &mut v[55..66] {
             f.lin[2] = (0.2, 0.1);
         }
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].kind, BoundaryKind::Dissolve);
         assert!((55..66).contains(&d[0].at));
@@ -502,16 +599,78 @@ mod tests {
         for f in &mut v[55..66] {
             f.lin[1] = (0.25, 0.2);
         }
-        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, BoundaryKind::Cut);
+    }
+
+    #[test]
+    fn a_pan_that_compensation_explains_hides_no_cut_and_a_cut_inside_it_is_found() {
+        // Shaking camera: every plain step large, compensated steps small.
+        let mut v = synced(&timed(frames(120, 0.4, 0.12), 24.0));
+        for f in &mut v {
+            f.diff_mc = 0.02;
+        }
+        assert!(detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0)).is_empty());
+        // A cut between two shaking shots: the plain step barely stands out,
+        // the compensated one does.
+        v[60].diff = [0.16; BACK];
+        v[60].diff_halves = [0.16; 2];
+        v[60].diff_mc = 0.14;
+        let d = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].at, d[0].kind), (60, BoundaryKind::Cut));
+    }
+
+    #[test]
+    fn a_change_confined_to_one_half_is_not_a_cut() {
+        // A subtitle appears: big change in the bottom half only.
+        let mut v = synced(&timed(frames(100, 0.4, 0.005), 24.0));
+        v[50].diff = [0.09; BACK];
+        v[50].diff_mc = 0.09;
+        v[50].diff_halves = [0.004, 0.176];
+        assert!(detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0)).is_empty());
+    }
+
+    #[test]
+    fn a_cut_between_two_dark_low_contrast_shots_is_found() {
+        let mut v = timed(frames(100, 0.13, 0.001), 24.0);
+        for f in &mut v {
+            f.luma_std = 0.03;
+        }
+        put_cut(&mut v, 48, 0.05);
+        let d = detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].at, 48);
+        // The same step in a normal-contrast picture is below the threshold.
+        for f in &mut v {
+            f.luma_std = 0.2;
+        }
+        assert!(detect(
+            &synced(&v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0)
+        )
+        .is_empty());
     }
 
     #[test]
     fn tiny_inputs_do_not_panic() {
         for n in 0..4 {
             let v = timed(frames(n, 0.4, 0.01), 24.0);
-            let _ = detect(&v, &DetectParams::default(), &half_widths(1.0 / 24.0));
+            let _ = detect(
+                &synced(&v),
+                &DetectParams::default(),
+                &half_widths(1.0 / 24.0),
+            );
         }
     }
 }

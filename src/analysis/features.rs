@@ -35,6 +35,17 @@ pub struct FrameStats {
     pub diff: [f32; BACK],
     /// Histogram distance to the previous frame (0..1).
     pub hist_diff: f32,
+    /// Difference to the previous frame after the best global shift of up to
+    /// ±3 grid cells across and ±2 down (about ±10 % of the picture): camera
+    /// pans and shake move the picture, a cut replaces it, so this stays
+    /// high for cuts and drops for camera motion. Equal to `diff[0]` when
+    /// that is too small to matter (it is never larger).
+    #[serde(default)]
+    pub diff_mc: f32,
+    /// `diff[0]` over the top and the bottom half of the picture: a change
+    /// confined to one half (a subtitle appearing, a caption) is not a cut.
+    #[serde(default)]
+    pub diff_halves: [f32; 2],
     /// For each dissolve half-width h: (span difference between frames c-h and
     /// c+h, linearity residual / span) with this frame as the centre c.
     pub lin: [(f32, f32); DISSOLVE_HALF_S.len()],
@@ -189,6 +200,13 @@ impl Extractor {
             }
         }
         if let Some(prev) = self.ring.back() {
+            let prev_mean = self.stats[self.stats.len() - 1].luma;
+            st.diff_halves = half_diffs(&th, prev, st.luma - prev_mean);
+            st.diff_mc = if st.diff[0] >= MC_MIN {
+                shifted_diff(&th, prev, st.luma - prev_mean).min(st.diff[0])
+            } else {
+                st.diff[0]
+            };
             st.hist_diff = th
                 .hist
                 .iter()
@@ -275,6 +293,67 @@ fn linearity(a: &Thumb, c: &Thumb, b: &Thumb) -> (f32, f32) {
             + 0.5 * (c.cr[i] - 0.5 * (a.cr[i] + b.cr[i])).abs();
     }
     (span / GRID as f32, resid / GRID as f32)
+}
+
+/// Below this frame difference nothing can be a cut: skip the shift search.
+const MC_MIN: f32 = 0.012;
+
+fn cell_diff(a: &Thumb, b: &Thumb, i: usize, j: usize, dmean: f32) -> f32 {
+    (a.y[i] - b.y[j] + dmean).abs()
+        + 0.5 * (a.cb[i] - b.cb[j]).abs()
+        + 0.5 * (a.cr[i] - b.cr[j]).abs()
+}
+
+/// Mean difference over the top and the bottom half of the grid.
+fn half_diffs(a: &Thumb, b: &Thumb, dmean: f32) -> [f32; 2] {
+    let mut h = [0f32; 2];
+    for gy in 0..GRID_H {
+        for gx in 0..GRID_W {
+            let i = gy * GRID_W + gx;
+            h[(gy >= GRID_H / 2) as usize] += cell_diff(a, b, i, i, dmean);
+        }
+    }
+    let n = (GRID / 2) as f32;
+    [h[0] / n, h[1] / n]
+}
+
+/// Smallest mean difference of `a` against `b` shifted by whole grid
+/// cells, over the overlap (global motion compensation): a ±3 × ±2 cell
+/// window, moved on while the best shift sits on its edge (fast pans, and
+/// the double steps after skipped frames), up to ±9 × ±5 cells.
+fn shifted_diff(a: &Thumb, b: &Thumb, dmean: f32) -> f32 {
+    let at = |dx: i32, dy: i32| {
+        let (mut s, mut n) = (0f32, 0u32);
+        for gy in 0.max(-dy)..(GRID_H as i32).min(GRID_H as i32 - dy) {
+            let row = gy as usize * GRID_W;
+            let brow = (gy + dy) as usize * GRID_W;
+            for gx in 0.max(-dx)..(GRID_W as i32).min(GRID_W as i32 - dx) {
+                s += cell_diff(a, b, row + gx as usize, brow + (gx + dx) as usize, dmean);
+                n += 1;
+            }
+        }
+        s / n.max(1) as f32
+    };
+    let (mut cx, mut cy) = (0i32, 0i32);
+    let mut best = (f32::MAX, 0, 0);
+    for _ in 0..3 {
+        for dy in (cy - 2).max(-5)..=(cy + 2).min(5) {
+            for dx in (cx - 3).max(-9)..=(cx + 3).min(9) {
+                if (dx, dy) != (best.1, best.2) || best.0 == f32::MAX {
+                    let v = at(dx, dy);
+                    if v < best.0 {
+                        best = (v, dx, dy);
+                    }
+                }
+            }
+        }
+        let on_edge = (best.1 - cx).abs() == 3 || (best.2 - cy).abs() == 2;
+        if !on_edge {
+            break;
+        }
+        (cx, cy) = (best.1, best.2);
+    }
+    best.0
 }
 
 /// Histogram distance (0..1) between two normalised histograms.

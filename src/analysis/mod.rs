@@ -69,6 +69,15 @@ pub struct AnalyseOptions {
     pub face_every_s: f64,
     /// Width of those frames (faces under ~20 px at this width are missed).
     pub face_width: u32,
+    /// Interlaced input (the stream's field order says so): analyse the
+    /// first field of each frame only. A cut between the two fields of a
+    /// frame is then one jump, not two half jumps that read as motion.
+    #[serde(default = "yes")]
+    pub deinterlace: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for AnalyseOptions {
@@ -86,6 +95,7 @@ impl Default for AnalyseOptions {
             face_model: None,
             face_every_s: 4.0,
             face_width: 320,
+            deinterlace: true,
         }
     }
 }
@@ -153,14 +163,29 @@ pub struct FilmAnalysis {
     pub flashes: Vec<f64>,
     pub loudness_curve: LoudnessCurve,
     pub has_audio: bool,
-    /// Seconds of film the decoder could not deliver (gaps, early end).
+    /// Seconds of film the decoder could not deliver or delivered damaged:
+    /// gaps and an early end, and from each decoding error to the next
+    /// intra frame (the picture is rebuilt from broken references until then).
     pub unreadable_s: f64,
+    /// Those stretches, (start, end) in seconds, merged and sorted; no
+    /// boundary is reported inside one (damage looks like a cut), only at
+    /// its end, where the picture is whole again.
+    #[serde(default)]
+    pub unreadable_spans: Vec<(f64, f64)>,
+    /// Problems worth telling the user (each names the film); the analysis
+    /// carried on despite them.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub decode_errors: usize,
     pub frames_analysed: usize,
     pub analysis_width: u32,
     pub analysis_height: u32,
     /// Cuts placed by a narrow re-decode around a skipped frame.
     pub refined_cuts: usize,
+    /// The stream said it was interlaced (and only its first field was analysed
+    /// unless `AnalyseOptions::deinterlace` was off).
+    #[serde(default)]
+    pub interlaced: bool,
     /// How `faces` was measured: "seetaface" (detector) or "skin_proxy".
     pub faces_source: String,
 }
@@ -190,19 +215,43 @@ pub fn analyse(
     analyse_with_stats(film, opts, progress).map(|(a, _)| a)
 }
 
+/// [`analyse`] for a caller that has already probed the film with
+/// [`crate::media::probe::probe`]: saves the one ffprobe run (which is most
+/// of the fixed cost on short films).
+pub fn analyse_probed(
+    film: &Path,
+    probe: &crate::media::probe::Probe,
+    opts: &AnalyseOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<FilmAnalysis, AnalysisError> {
+    let info = decode::ProbeInfo::from_probe(probe);
+    analyse_info(film, info, opts, progress).map(|(a, _)| a)
+}
+
 /// [`analyse`], also returning the per-frame statistics (for tuning and plots).
 pub fn analyse_with_stats(
     film: &Path,
     opts: &AnalyseOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError> {
-    let info = decode::probe(film)?;
+    if !film.is_file() {
+        return Err(AnalysisError::NotFound(film.to_path_buf()));
+    }
+    // An absolute path can never be read as a protocol ("http:x.mp4").
+    let abs = film.canonicalize().unwrap_or_else(|_| film.to_path_buf());
+    let info = crate::media::probe::probe(&abs)
+        .map(|p| decode::ProbeInfo::from_probe(&p))
+        .map_err(|e| decode::probe_error(film, e))?;
+    analyse_info(film, info, opts, progress)
+}
+
+fn analyse_info(
+    film: &Path,
+    info: decode::ProbeInfo,
+    opts: &AnalyseOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError> {
     let (aw, ah) = analysis_size(info.width, info.height, opts.analysis_width);
-    let grid_thread = {
-        let f = film.to_path_buf();
-        let st = info.start_time;
-        std::thread::spawn(move || decode::packet_times(&f, st))
-    };
     let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
     let mut next_report = 0.0;
     let mut spec = decode::DecodeSpec {
@@ -215,6 +264,10 @@ pub fn analyse_with_stats(
         scale_flags: opts.scale_flags.clone(),
         side: None,
         window: None,
+        // The grid matters only where frames are skipped; without skipping
+        // every frame's own timestamp is decoded anyway.
+        grid: opts.skip_nonref,
+        field: info.field.filter(|_| opts.deinterlace),
     };
     let face_model = opts
         .face_model
@@ -272,13 +325,27 @@ pub fn analyse_with_stats(
     } else {
         "skin_proxy"
     };
-    let grid = grid_thread.join().unwrap_or_default();
+    let grid = report.grid.clone();
     let halves = ex.halves();
     let mut stats = ex.stats;
     // Timestamps can repeat or go backwards in broken files; keep order sane.
     for i in 1..stats.len() {
         if stats[i].t <= stats[i - 1].t {
             stats[i].t = stats[i - 1].t + 1e-4;
+        }
+    }
+    // Packet times and decoded times come out of the same ffmpeg with the
+    // same offset; should a container still disagree, align the first frame.
+    let mut grid = grid;
+    if let (Some(&g0), Some(s0)) = (grid.first(), stats.first()) {
+        let i = grid.partition_point(|&g| g < s0.t);
+        let near = [i.saturating_sub(1), i.min(grid.len() - 1)]
+            .iter()
+            .map(|&j| (grid[j] - s0.t).abs())
+            .fold(f64::MAX, f64::min);
+        if near > 0.5 / info.fps {
+            let d = s0.t - g0;
+            grid.iter_mut().for_each(|g| *g += d);
         }
     }
     let grid_ok = !grid.is_empty() && grid.len() as f64 >= 0.5 * stats.len() as f64;
@@ -296,6 +363,7 @@ pub fn analyse_with_stats(
         stats.last().map(|s| s.t + 1.0 / info.fps).unwrap_or(0.0)
     };
 
+    let spans = unreadable_spans(&stats, &report.error_times, duration_s);
     let detected = detect::detect(&stats, &opts.detect, &halves);
     let flashes = detect::detect_flashes(&stats, &opts.detect);
     let mut refined_cuts = 0;
@@ -332,8 +400,15 @@ pub fn analyse_with_stats(
 
     // A refined cut may land on a neighbour's frame: keep times strictly increasing.
     boundaries.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
-    boundaries.dedup_by(|b, a| b.time_s <= a.time_s + 1e-6);
+    boundaries.dedup_by(|b, a| b.time_s <= a.time_s + 1e-6 || b.frame <= a.frame);
     boundaries.retain(|b| b.time_s > 1e-6 && b.time_s < duration_s);
+    let before = boundaries.len();
+    boundaries.retain(|b| {
+        !spans
+            .iter()
+            .any(|&(s0, s1)| b.time_s > s0 + 1e-6 && b.time_s < s1 - 1e-6)
+    });
+    let dropped_in_damage = before - boundaries.len();
     let loud = if report.audio_energy.is_empty() {
         Vec::new()
     } else {
@@ -352,7 +427,30 @@ pub fn analyse_with_stats(
         &onsets,
         (faces_source == "seetaface").then_some(&face_samples[..]),
     );
-    let unreadable_s = unreadable(&stats, duration_s);
+    let unreadable_s = spans.iter().fold(0.0, |acc, (a, b)| acc + (b - a));
+    let mut warnings = Vec::new();
+    if unreadable_s > 0.0 || report.decode_errors > 0 {
+        warnings.push(format!(
+            "{}: {:.1} s of {:.1} s could not be decoded cleanly ({} decoder errors, {} stretch{}: {}); analysed the rest{}",
+            film.display(),
+            unreadable_s,
+            duration_s,
+            report.decode_errors,
+            spans.len(),
+            if spans.len() == 1 { "" } else { "es" },
+            spans
+                .iter()
+                .take(5)
+                .map(|(a, b)| format!("{a:.2}-{b:.2} s"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if dropped_in_damage > 0 {
+                format!(", ignoring {dropped_in_damage} boundaries inside the damage")
+            } else {
+                String::new()
+            }
+        ));
+    }
     progress(duration_s);
     let a = FilmAnalysis {
         fps: info.fps,
@@ -367,11 +465,14 @@ pub fn analyse_with_stats(
         },
         has_audio: info.has_audio,
         unreadable_s,
+        unreadable_spans: spans,
+        warnings,
         decode_errors: report.decode_errors,
         frames_analysed: stats.len(),
         analysis_width: aw,
         analysis_height: ah,
         refined_cuts,
+        interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
     };
     Ok((a, stats))
@@ -412,16 +513,22 @@ fn refine_cut(
         audio: false,
         scale_flags: opts.scale_flags.clone(),
         side: None,
-        window: Some((
-            (t_prev - half).max(0.0) + info.start_time,
-            t_new - t_prev + 2.0 * half,
-        )),
+        window: Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
+        grid: false,
+        field: info.field.filter(|_| opts.deinterlace),
     };
     let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
+    // Seeking is exact in indexed containers; in MPEG-TS and the like it
+    // can land elsewhere: frames outside the window are not evidence.
+    let (w0, w1) = (t_prev - half, t_new + half);
     decode::run_pass(
         film,
         &spec,
-        &mut |f| ex.push(f.t - info.start_time, 0, f.yuv),
+        &mut |f| {
+            if f.t >= w0 && f.t < w1 {
+                ex.push(f.t, 0, f.yuv)
+            }
+        },
         None,
     )?;
     let s = ex.stats;
@@ -432,32 +539,53 @@ fn refine_cut(
     Ok(best.map(|i| s[i].t))
 }
 
-fn unreadable(stats: &[FrameStats], duration_s: f64) -> f64 {
+/// Stretches of the film that were not delivered or were damaged, merged:
+/// gaps in the frame times (over 4 frame steps and 0.5 s), a late start or
+/// early end, and for each decoder error (stamped with the last frame out
+/// before it) the time up to the next intra frame after it.
+fn unreadable_spans(stats: &[FrameStats], error_times: &[f64], duration_s: f64) -> Vec<(f64, f64)> {
     if stats.is_empty() {
-        return duration_s;
+        return if duration_s > 0.0 {
+            vec![(0.0, duration_s)]
+        } else {
+            Vec::new()
+        };
     }
     let mut gaps: Vec<f64> = stats.windows(2).map(|w| w[1].t - w[0].t).collect();
     gaps.sort_by(|a, b| a.total_cmp(b));
     let step = gaps.get(gaps.len() / 2).copied().unwrap_or(0.04);
     let limit = (4.0 * step).max(0.5);
-    let mut lost: f64 = stats
+    let mut spans: Vec<(f64, f64)> = stats
         .windows(2)
-        .map(|w| w[1].t - w[0].t)
-        .filter(|g| *g > limit)
-        .map(|g| g - step)
-        .sum();
+        .filter(|w| w[1].t - w[0].t > limit)
+        .map(|w| (w[0].t + step, w[1].t))
+        .collect();
     if stats[0].t > limit {
-        lost += stats[0].t;
+        spans.push((0.0, stats[0].t));
     }
-    let tail = duration_s - stats[stats.len() - 1].t;
-    if tail > limit {
-        lost += tail - step;
+    let last = stats[stats.len() - 1].t;
+    if duration_s - last > limit {
+        spans.push((last + step, duration_s));
     }
-    if lost > 1e-9 {
-        lost
-    } else {
-        0.0
+    for &e in error_times {
+        let i = stats.partition_point(|s| s.t <= e + 1e-9);
+        let end = stats[i.min(stats.len())..]
+            .iter()
+            .find(|s| s.intra)
+            .map(|s| s.t)
+            .unwrap_or(duration_s.max(last + step));
+        spans.push((e, end.max(e + step)));
     }
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in spans {
+        match out.last_mut() {
+            Some(l) if a <= l.1 + 1e-9 => l.1 = l.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out.retain(|(a, b)| b - a > 1e-9);
+    out
 }
 
 /// Share of the face samples inside [s0, s1) that show a face, weighted by
@@ -712,11 +840,14 @@ mod tests {
             loudness_curve: LoudnessCurve::default(),
             has_audio: false,
             unreadable_s: 0.0,
+            unreadable_spans: vec![],
+            warnings: vec![],
             decode_errors: 0,
             frames_analysed: 0,
             analysis_width: 160,
             analysis_height: 90,
             refined_cuts: 0,
+            interlaced: false,
             faces_source: "skin_proxy".into(),
         }
     }
@@ -770,6 +901,39 @@ mod tests {
         // No sample inside 4.6..4.9: the nearest (4.0) is within 1 s.
         assert!(face_score(&fs, 4.6, 4.9) > 0.5);
         assert_eq!(face_score(&fs, 10.0, 10.5), 0.0);
+    }
+
+    #[test]
+    fn unreadable_spans_cover_gaps_and_errors_up_to_the_next_intra_frame() {
+        // 25 fps, frames 0..100 with 40..60 missing, an I-frame every 25.
+        let stats: Vec<FrameStats> = (0..100)
+            .filter(|i| !(40..60).contains(i))
+            .map(|i| FrameStats {
+                t: i as f64 * 0.04,
+                intra: i % 25 == 0,
+                ..Default::default()
+            })
+            .collect();
+        let s = unreadable_spans(&stats, &[], 4.0);
+        assert_eq!(s.len(), 1);
+        assert!(
+            (s[0].0 - 1.6).abs() < 1e-9 && (s[0].1 - 2.4).abs() < 1e-9,
+            "{s:?}"
+        );
+        // A decoder error reported after frame 80 (3.2 s): damaged until the
+        // film ends (no intra frame after it); one after frame 10 (0.4 s):
+        // until the I-frame at 1.0 s.
+        let s = unreadable_spans(&stats, &[3.2, 0.4], 4.0);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(
+            (s[0].0 - 0.4).abs() < 1e-9 && (s[0].1 - 1.0).abs() < 1e-9,
+            "{s:?}"
+        );
+        assert!(
+            (s[2].0 - 3.2).abs() < 1e-9 && (s[2].1 - 4.0).abs() < 1e-9,
+            "{s:?}"
+        );
+        assert!(unreadable_spans(&stats[..0], &[], 2.0) == vec![(0.0, 2.0)]);
     }
 
     #[test]

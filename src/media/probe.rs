@@ -30,6 +30,21 @@ pub struct Probe {
     pub audio_sample_rate: u32,
     /// Text subtitle streams (stream index, codec, language).
     pub subtitle_streams: Vec<SubtitleStream>,
+    /// Start time of the container in seconds (ffmpeg shifts its output
+    /// timestamps by it); 0 when unknown.
+    #[serde(default)]
+    pub start_time_s: f64,
+    /// Pixel aspect ratio (sample aspect ratio) of the video; 1 for square pixels.
+    #[serde(default = "one")]
+    pub sample_aspect_ratio: f64,
+    /// The video's field order as ffprobe names it: "progressive", "tt",
+    /// "bb", "tb", "bt", or "" when the stream does not say.
+    #[serde(default)]
+    pub field_order: String,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,6 +55,17 @@ pub struct SubtitleStream {
 }
 
 impl Probe {
+    /// True when the stream says its frames are interlaced (two fields).
+    pub fn interlaced(&self) -> bool {
+        matches!(self.field_order.as_str(), "tt" | "bb" | "tb" | "bt")
+    }
+
+    /// True when the first field shown is the bottom one ("tb" is top
+    /// coded first but bottom displayed first).
+    pub fn bottom_field_first(&self) -> bool {
+        matches!(self.field_order.as_str(), "bb" | "tb")
+    }
+
     /// Picture size as displayed (rotation applied).
     pub fn display_size(&self) -> (u32, u32) {
         if self.rotation.rem_euclid(180) == 90 {
@@ -61,6 +87,7 @@ struct Raw {
 struct RawFormat {
     format_name: Option<String>,
     duration: Option<String>,
+    start_time: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +103,8 @@ struct RawStream {
     nb_frames: Option<String>,
     channels: Option<u32>,
     sample_rate: Option<String>,
+    sample_aspect_ratio: Option<String>,
+    field_order: Option<String>,
     #[serde(default)]
     tags: std::collections::HashMap<String, String>,
     #[serde(default)]
@@ -183,6 +212,30 @@ fn parse(path: &Path, json: &[u8]) -> Result<Probe> {
     if width == 0 || height == 0 {
         return Err(Error::input(path, "video stream has no picture size"));
     }
+    let start_time_s = raw
+        .format
+        .as_ref()
+        .and_then(|f| num(&f.start_time))
+        .unwrap_or(0.0);
+    let sample_aspect_ratio = {
+        // ffprobe writes "1:1", "0:1" when unknown.
+        let r = ratio(
+            &video
+                .sample_aspect_ratio
+                .as_ref()
+                .map(|s| s.replace(':', "/")),
+        );
+        if r > 0.01 && r < 100.0 {
+            r
+        } else {
+            1.0
+        }
+    };
+    let field_order = video
+        .field_order
+        .clone()
+        .filter(|f| f != "unknown")
+        .unwrap_or_default();
     Ok(Probe {
         path: path.to_path_buf(),
         format: raw.format.and_then(|f| f.format_name).unwrap_or_default(),
@@ -211,6 +264,9 @@ fn parse(path: &Path, json: &[u8]) -> Result<Probe> {
                 language: s.tags.get("language").cloned(),
             })
             .collect(),
+        start_time_s,
+        sample_aspect_ratio,
+        field_order,
     })
 }
 
@@ -245,6 +301,19 @@ mod tests {
         assert_eq!(p.rotation, 90);
         assert_eq!(p.display_size(), (1080, 1920));
         assert!(!p.has_audio);
+        assert_eq!(p.sample_aspect_ratio, 1.0);
+        assert!(!p.interlaced());
+    }
+
+    #[test]
+    fn parses_start_time_pixel_aspect_and_field_order() {
+        let json = br#"{"streams":[{"index":0,"codec_type":"video","codec_name":"mpeg2video","width":720,"height":576,
+            "avg_frame_rate":"25/1","r_frame_rate":"25/1","sample_aspect_ratio":"64:45","field_order":"bb"}],
+            "format":{"format_name":"mpegts","duration":"10.0","start_time":"1.400000"}}"#;
+        let p = parse(Path::new("x.ts"), json).unwrap();
+        assert!((p.start_time_s - 1.4).abs() < 1e-9);
+        assert!((p.sample_aspect_ratio - 64.0 / 45.0).abs() < 1e-9);
+        assert!(p.interlaced() && p.bottom_field_first());
     }
 
     #[test]

@@ -159,10 +159,15 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
         Command::Shots { film } => {
             let p = cinecut::media::probe::probe(&film)?;
             let st = ui.stage("analyse", Some(p.duration_s));
-            let a = cinecut::analysis::analyse(&film, &Default::default(), &mut |t| st.set(t));
+            let a = cinecut::analysis::analyse_probed(&film, &p, &Default::default(), &mut |t| {
+                st.set(t)
+            });
             let a = match a.map_err(Error::from) {
                 Ok(a) => {
                     st.finish(&format!("{} shots", a.shots.len()));
+                    for w in &a.warnings {
+                        ui.warn(w);
+                    }
                     a
                 }
                 Err(e) => {

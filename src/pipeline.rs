@@ -207,13 +207,13 @@ fn prepare<'a>(
     };
 
     // Analysis: one decoding pass over the film.
-    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-2"]);
+    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-3"]);
     let an: FilmAnalysis = run.stage(
         "analyse",
         &Artifact::new(work, "analysis.json", fp_an.clone()),
         |st| {
             let bar = ui.stage("decode", Some(p.duration_s));
-            let a = analysis::analyse(film, &Default::default(), &mut |t| bar.set(t));
+            let a = analysis::analyse_probed(film, &p, &Default::default(), &mut |t| bar.set(t));
             bar.abandon();
             let a = a?;
             st.message("");
@@ -221,6 +221,12 @@ fn prepare<'a>(
             Ok((a, s))
         },
     )?;
+    // Damaged stretches of the film (decoder errors, gaps) are reported,
+    // on every run, not only the one that found them.
+    for w in &an.warnings {
+        ui.warn(w);
+        warnings.push(w.clone());
+    }
 
     // Subtitles: the given file, else a text subtitle stream of the film.
     let subs_fp = match &subs {

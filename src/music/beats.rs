@@ -368,6 +368,23 @@ impl StftCtx<'_> {
 /// Frames per mel-filterbank block (SIMD lanes; see [`StftCtx::frames`]).
 const MEL_BLOCK: usize = 8;
 
+/// Sum with eight independent accumulators (see [`sum_squares`]).
+#[inline(always)]
+fn lane_sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let mut s: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    for v in acc {
+        s += v;
+    }
+    s
+}
+
 /// Sum of squares with eight independent accumulators, so the compiler can
 /// keep them in SIMD lanes (a single f32 accumulator forces serial adds).
 #[inline(always)]
@@ -467,6 +484,7 @@ fn superflux(logmel: &[f32], n_mels: usize, low: usize, fps: f64) -> (Vec<f32>, 
     let mut flux = vec![0f32; n];
     let mut low_flux = vec![0f32; n];
     let mut reference = vec![0f32; n_mels];
+    let mut rise = vec![0f32; n_mels];
     if n_mels >= 2 {
         for t in 1..n {
             let cur = &logmel[t * n_mels..(t + 1) * n_mels];
@@ -474,18 +492,20 @@ fn superflux(logmel: &[f32], n_mels: usize, low: usize, fps: f64) -> (Vec<f32>, 
             // Max over the band and its two neighbours (one at the edges).
             reference[0] = prev[0].max(prev[1]);
             reference[n_mels - 1] = prev[n_mels - 2].max(prev[n_mels - 1]);
-            for (r, w) in reference[1..n_mels - 1].iter_mut().zip(prev.windows(3)) {
-                *r = w[0].max(w[1]).max(w[2]);
+            let (left, mid, right) = (&prev[..n_mels - 2], &prev[1..n_mels - 1], &prev[2..]);
+            for (((r, a), b), c) in reference[1..n_mels - 1]
+                .iter_mut()
+                .zip(left)
+                .zip(mid)
+                .zip(right)
+            {
+                *r = a.max(*b).max(*c);
             }
-            let mut below = 0f32;
-            for (c, r) in cur[..low - 1].iter().zip(&reference) {
-                below += (c - r).max(0.0);
+            for ((d, c), r) in rise.iter_mut().zip(cur).zip(&reference) {
+                *d = (c - r).max(0.0);
             }
-            let mut above = 0f32;
-            for (c, r) in cur[low - 1..].iter().zip(&reference[low - 1..]) {
-                above += (c - r).max(0.0);
-            }
-            flux[t] = below + above;
+            let below = lane_sum(&rise[..low - 1]);
+            flux[t] = below + lane_sum(&rise[low - 1..]);
             // The low band's top band has no upper neighbour inside it.
             let top = prev[low - 1].max(prev[low.saturating_sub(2)]);
             low_flux[t] = below + (cur[low - 1] - top).max(0.0);
@@ -707,6 +727,19 @@ fn pulse_salience(peak: &[f32], period: f64) -> f64 {
         return 0.0;
     }
     let hop = (win / 2).max(1);
+    // Grid offsets round(k * period) inside a window, and how many of them
+    // each phase keeps (phase + offset < win). A phase's grid is then the
+    // window start + phase + these offsets, so every phase can be summed at
+    // once, offset by offset, over a contiguous run of frames.
+    let offsets: Vec<usize> = (0..)
+        .map(|k| (k as f64 * period + 0.5) as usize)
+        .take_while(|&o| o < win)
+        .collect();
+    let phases = period.ceil() as usize;
+    let counts: Vec<usize> = (0..phases)
+        .map(|ph| offsets.iter().filter(|&&o| o + ph < win).count())
+        .collect();
+    let mut sums = vec![0f64; phases];
     let mut total = 0.0;
     let mut count = 0;
     let mut start = 0;
@@ -717,21 +750,18 @@ fn pulse_salience(peak: &[f32], period: f64) -> f64 {
             .sum::<f64>()
             / win as f64;
         if mean_all > 1e-6 {
-            let mut best = 0.0f64;
-            let phases = period.ceil() as usize;
-            for ph in 0..phases {
-                let mut s = 0.0;
-                let mut k = 0;
-                loop {
-                    let pos = start as f64 + ph as f64 + k as f64 * period;
-                    // pos >= 0: the same as round(), without the libm call.
-                    let idx = (pos + 0.5) as usize;
-                    if idx >= start + win {
-                        break;
-                    }
-                    s += peak[idx] as f64;
-                    k += 1;
+            sums.iter_mut().for_each(|s| *s = 0.0);
+            for &o in &offsets {
+                let len = phases.min(win - o);
+                for (s, &p) in sums[..len]
+                    .iter_mut()
+                    .zip(&peak[start + o..start + o + len])
+                {
+                    *s += p as f64;
                 }
+            }
+            let mut best = 0.0f64;
+            for (s, &k) in sums.iter().zip(&counts) {
                 if k > 0 {
                     best = best.max(s / k as f64);
                 }

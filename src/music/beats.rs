@@ -180,28 +180,39 @@ fn features(mono: &[f32], sample_rate: u32, lap: &mut dyn FnMut(&'static str)) -
         n_fft,
         hop,
     };
-    // The STFT is most of the work; frames are independent, so split them
-    // over a few threads (each with its own buffers) when the track is long
-    // enough to pay for the threads.
+    // The STFT is most of the work; frames are independent, so a few
+    // threads share it. They take chunks of frames from a common queue
+    // rather than one fixed half each: on a shared machine a thread that
+    // loses its core then does fewer chunks instead of holding up the rest.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4)
-        .min(n_frames.div_ceil(2000));
+        .min(n_frames.div_ceil(STFT_CHUNK));
     if threads <= 1 {
         ctx.frames(fft.as_ref(), 0, &mut logmel, &mut power);
     } else {
-        let chunk = n_frames.div_ceil(threads);
-        std::thread::scope(|scope| {
-            for (i, (mel_part, pow_part)) in logmel
-                .chunks_mut(chunk * n_mels)
-                .zip(power.chunks_mut(chunk))
+        let queue = Mutex::new(
+            logmel
+                .chunks_mut(STFT_CHUNK * n_mels)
+                .zip(power.chunks_mut(STFT_CHUNK))
                 .enumerate()
-            {
-                let fft = fft.clone();
-                let ctx = &ctx;
-                scope.spawn(move || ctx.frames(fft.as_ref(), i * chunk, mel_part, pow_part));
+                .collect::<Vec<_>>(),
+        );
+        let work = || loop {
+            // A worker that panicked cannot leave a chunk half-taken: pop is
+            // the only operation under the lock.
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some((i, (mel_part, pow_part))) = next else {
+                break;
+            };
+            ctx.frames(fft.as_ref(), i * STFT_CHUNK, mel_part, pow_part);
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
             }
+            work();
         });
     }
     lap("stft+mel");
@@ -364,6 +375,9 @@ impl StftCtx<'_> {
         }
     }
 }
+
+/// Frames per unit of STFT work shared between threads (~10 s of audio).
+const STFT_CHUNK: usize = 1024;
 
 /// Frames per mel-filterbank block (SIMD lanes; see [`StftCtx::frames`]).
 const MEL_BLOCK: usize = 8;

@@ -15,5 +15,6 @@ if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import librosa, mir
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "librosa==0.11.0" mir_eval
 fi
+echo "load average before ours: $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo bench -q --bench beats -- "${files[@]}" > "${CARGO_TARGET_DIR:-target}/beats_ours.jsonl"
 "$VENV/bin/python" benches/beats.py < "${CARGO_TARGET_DIR:-target}/beats_ours.jsonl"

@@ -493,7 +493,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         ),
         _ => format!("jamendo:{}", std::env::var("JAMENDO_CLIENT_ID").is_ok()),
     };
-    let fp_mu = workdir::fingerprint(&[&music_fp, &vibe.name, &format!("{target:.3}"), "music-1"]);
+    let fp_mu = workdir::fingerprint(&[&music_fp, &vibe.name, &format!("{target:.3}"), "music-2"]);
     let music: MusicChoice = run.stage(
         "music",
         &Artifact::new(&work, "music.json", fp_mu.clone()),

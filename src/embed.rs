@@ -29,6 +29,8 @@ pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 pub const DIM: usize = 384;
 /// sentence-transformers' `max_seq_length` for this model; longer text is cut, as there.
 pub const MAX_TOKENS: usize = 256;
+/// Width of one attention head; the own forward is written for it (MiniLM: 12 × 32).
+const HEAD_DIM: usize = 32;
 /// Default bucket budget (padded tokens per forward pass) of the candle strategies.
 pub const DEFAULT_BUCKET_TOKENS: usize = 4096;
 /// Default pack budget (real tokens per forward pass) of [`Batching::Packed`], tuned by
@@ -332,9 +334,9 @@ fn check_config(c: &Config) -> Result<(), String> {
     if c.position_embedding_type != PositionEmbeddingType::Absolute {
         return Err("position_embedding_type must be absolute".into());
     }
-    if c.num_attention_heads == 0 || !c.hidden_size.is_multiple_of(c.num_attention_heads) {
+    if c.num_attention_heads * HEAD_DIM != c.hidden_size {
         return Err(format!(
-            "{} attention heads do not divide hidden_size {}",
+            "{} attention heads of hidden_size {} are not {HEAD_DIM} wide",
             c.num_attention_heads, c.hidden_size
         ));
     }
@@ -544,7 +546,6 @@ struct Layer {
 }
 
 struct Net {
-    heads: usize,
     ff: usize,
     eps: f32,
     vocab: usize,
@@ -618,7 +619,6 @@ impl Net {
             c.max_position_embeddings * d,
         )?;
         Ok(Net {
-            heads: c.num_attention_heads,
             ff,
             eps: c.layer_norm_eps as f32,
             vocab: c.vocab_size.min(word.len() / d),
@@ -663,14 +663,14 @@ impl Net {
         }
         layer_norm(&mut x, &self.ln.0, &self.ln.1, self.eps);
 
-        let dh = D / self.heads;
-        let scale = 1.0 / (dh as f32).sqrt();
+        let scale = 1.0 / (HEAD_DIM as f32).sqrt();
         let maxl = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         let mut qkv = vec![0f32; t * 3 * D];
         let mut ctx = vec![0f32; t * D];
         let mut mid = vec![0f32; t * D];
         let mut hid = vec![0f32; t * self.ff];
-        let mut scores = vec![0f32; maxl * maxl];
+        let mut scores = Vec::with_capacity(maxl.div_ceil(16) * 16);
+        let mut kt = Vec::with_capacity(HEAD_DIM * maxl.div_ceil(16) * 16);
         let mut scratch = Vec::new();
         for l in &self.layers {
             l.qkv
@@ -678,9 +678,7 @@ impl Net {
             let mut start = 0;
             for s in seqs {
                 let n = s.len();
-                for h in 0..self.heads {
-                    attention_head(&qkv, &mut ctx, start, n, h * dh, dh, scale, &mut scores);
-                }
+                attention(&qkv, &mut ctx, start, n, scale, &mut kt, &mut scores);
                 start += n;
             }
             l.attn_out
@@ -703,92 +701,94 @@ impl Net {
     }
 }
 
-/// One head of self-attention over the `n` tokens from row `start`: softmax(q kᵀ·scale) v
-/// written into `ctx` columns `col..col+dh`. No mask: a pack holds no padding.
-#[allow(clippy::too_many_arguments)]
-fn attention_head(
+/// Self-attention of one text: the `n` tokens from row `start` of `qkv`, all heads,
+/// softmax(q kᵀ·scale) v written into `ctx`. No mask: a pack holds no padding.
+/// Per head, kᵀ is copied once into rows padded to 16, so a query's scores are 16 keys
+/// at a time of plain vector FMAs and its context one [f32; HEAD_DIM] accumulator, both
+/// held in registers: no horizontal sums, and none of a general matmul's set-up for
+/// these tiny shapes.
+#[inline(always)]
+fn attention_body(
     qkv: &[f32],
     ctx: &mut [f32],
     start: usize,
     n: usize,
-    col: usize,
-    dh: usize,
     scale: f32,
-    scores: &mut [f32],
+    kt: &mut Vec<f32>,
+    scores: &mut Vec<f32>,
 ) {
     const D: usize = DIM;
-    if n == 0 {
-        return;
-    }
-    let base = start * 3 * D + col;
-    let q = &qkv[base..base + (n - 1) * 3 * D + dh];
-    let k = &qkv[base + D..base + D + (n - 1) * 3 * D + dh];
-    let v = &qkv[base + 2 * D..base + 2 * D + (n - 1) * 3 * D + dh];
-    let c = &mut ctx[start * D + col..start * D + col + (n - 1) * D + dh];
-    let scores = &mut scores[..n * n];
-    // SAFETY: q/k/v are n rows of dh values with row stride 3·DIM inside the slices
-    // above, c is n rows of dh values with row stride DIM, scores is [n][n].
-    unsafe {
-        gemm::gemm(
-            n,
-            n,
-            dh,
-            scores.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            q.as_ptr(),
-            1,
-            (3 * D) as isize,
-            k.as_ptr(),
-            (3 * D) as isize,
-            1,
-            0.0,
-            scale,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-    for row in scores.chunks_exact_mut(n) {
-        softmax(row);
-    }
-    // SAFETY: as above.
-    unsafe {
-        gemm::gemm(
-            n,
-            dh,
-            n,
-            c.as_mut_ptr(),
-            1,
-            D as isize,
-            false,
-            scores.as_ptr(),
-            1,
-            n as isize,
-            v.as_ptr(),
-            1,
-            (3 * D) as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+    let np = n.div_ceil(16) * 16;
+    kt.clear();
+    kt.resize(HEAD_DIM * np, 0.0);
+    scores.clear();
+    scores.resize(np, 0.0);
+    let rows = &qkv[start * 3 * D..(start + n) * 3 * D];
+    let out = &mut ctx[start * D..(start + n) * D];
+    for col in (0..D).step_by(HEAD_DIM) {
+        for (j, row) in rows.chunks_exact(3 * D).enumerate() {
+            for (d, &v) in row[D + col..D + col + HEAD_DIM].iter().enumerate() {
+                kt[d * np + j] = v;
+            }
+        }
+        for (row, o) in rows.chunks_exact(3 * D).zip(out.chunks_exact_mut(D)) {
+            let mut q = [0f32; HEAD_DIM];
+            for (q, v) in q.iter_mut().zip(&row[col..col + HEAD_DIM]) {
+                *q = v * scale;
+            }
+            for (b, block) in scores.chunks_exact_mut(16).enumerate() {
+                // Four partial sums over the head's columns: four independent add
+                // chains instead of one 32 long.
+                let mut acc = [[0f32; 16]; 4];
+                for (qs, ks) in q.chunks_exact(4).zip(kt.chunks_exact(4 * np)) {
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let k = &ks[r * np + b * 16..r * np + b * 16 + 16];
+                        for (a, k) in acc.iter_mut().zip(k) {
+                            *a += qs[r] * k;
+                        }
+                    }
+                }
+                for (i, v) in block.iter_mut().enumerate() {
+                    *v = (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]);
+                }
+            }
+            softmax_body(&mut scores[..n]);
+            // Even and odd keys in two accumulators: two independent add chains.
+            let (mut even, mut odd) = ([0f32; HEAD_DIM], [0f32; HEAD_DIM]);
+            let values = |j: usize| &rows[j * 3 * D + 2 * D + col..][..HEAD_DIM];
+            let probs = &scores[..n];
+            let pairs = probs.chunks_exact(2);
+            if let [p] = pairs.remainder() {
+                for (a, v) in even.iter_mut().zip(values(n - 1)) {
+                    *a += p * v;
+                }
+            }
+            for (j, pp) in pairs.enumerate() {
+                let (v0, v1) = (values(2 * j), values(2 * j + 1));
+                for ((a, b), (x, y)) in even.iter_mut().zip(&mut odd).zip(v0.iter().zip(v1)) {
+                    *a += pp[0] * x;
+                    *b += pp[1] * y;
+                }
+            }
+            for ((o, a), b) in o[col..col + HEAD_DIM].iter_mut().zip(&even).zip(&odd) {
+                *o = a + b;
+            }
+        }
     }
 }
 
 /// Defines `$name` that runs the `#[inline(always)]` body `$generic` compiled for
 /// AVX-512 or AVX2+FMA when the CPU has them, so the plain loops below vectorise.
 macro_rules! simd_dispatch {
-    ($name:ident, $generic:ident, ($($a:ident : $t:ty),*)) => {
+    ($name:ident, $generic:ident, ($($a:ident : $t:ty),* $(,)?)) => {
+        #[allow(clippy::too_many_arguments)]
         fn $name($($a: $t),*) {
             #[cfg(target_arch = "x86_64")]
             {
+                #[allow(clippy::too_many_arguments)]
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn v4($($a: $t),*) { $generic($($a),*) }
+                #[allow(clippy::too_many_arguments)]
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn v3($($a: $t),*) { $generic($($a),*) }
                 if std::is_x86_feature_detected!("avx512f") {
@@ -806,7 +806,19 @@ macro_rules! simd_dispatch {
 }
 
 simd_dispatch!(layer_norm, layer_norm_body, (x: &mut [f32], g: &[f32], b: &[f32], eps: f32));
-simd_dispatch!(softmax, softmax_body, (row: &mut [f32]));
+simd_dispatch!(
+    attention,
+    attention_body,
+    (
+        qkv: &[f32],
+        ctx: &mut [f32],
+        start: usize,
+        n: usize,
+        scale: f32,
+        kt: &mut Vec<f32>,
+        scores: &mut Vec<f32>
+    )
+);
 simd_dispatch!(gelu, gelu_body, (x: &mut [f32]));
 
 /// Sum with 16 independent partial sums, which the compiler keeps in one vector.
@@ -864,7 +876,21 @@ fn exp_f32(x: f32) -> f32 {
 
 #[inline(always)]
 fn softmax_body(row: &mut [f32]) {
-    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    // Lane-wise maxima (f32::max's NaN rules keep the compiler scalar; scores are finite).
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let chunks = row.chunks_exact(16);
+    let mut max = f32::NEG_INFINITY;
+    for &v in chunks.remainder() {
+        max = if v > max { v } else { max };
+    }
+    for c in chunks {
+        for (m, &v) in lanes.iter_mut().zip(c) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    for m in lanes {
+        max = if m > max { m } else { max };
+    }
     for v in row.iter_mut() {
         *v = exp_f32(*v - max);
     }
@@ -1173,7 +1199,7 @@ mod tests {
             assert!(rel < 5e-7, "exp({x}) off by {rel}");
         }
         let mut row = vec![1.0f32, 2.0, 3.0, -1.0];
-        softmax(&mut row);
+        softmax_body(&mut row);
         let z: f64 = [1.0f64, 2.0, 3.0, -1.0].iter().map(|v| v.exp()).sum();
         assert!((f64::from(row[2]) - 3f64.exp() / z).abs() < 1e-7);
     }
@@ -1287,6 +1313,12 @@ mod tests {
         ] {
             let got = emb.embed_with(&r.texts, batching).expect("embed");
             assert_eq!(got.len(), r.texts.len());
+            let min = got
+                .iter()
+                .zip(&r.vectors)
+                .map(|(g, want)| cosine(g, want))
+                .fold(1.0f32, f32::min);
+            eprintln!("{batching:?}: min cosine {min:.7} against the reference");
             for (i, (g, want)) in got.iter().zip(&r.vectors).enumerate() {
                 assert_eq!(g.len(), DIM);
                 let norm: f32 = g.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -1,11 +1,14 @@
 //! Embedding benchmark: 300 varied scene descriptions on 2 threads (set
-//! RAYON_NUM_THREADS to change), each batching strategy timed in the same run and
-//! reported as a ratio of the naive reference (one unsorted batch).
+//! RAYON_NUM_THREADS to change), each strategy timed in the same run and reported as
+//! sentences per second and as a ratio of the naive reference (candle, one unsorted
+//! batch). Also prints the process CPU time per strategy (what the wall time would be
+//! on one idle core; on a shared machine the wall time drifts, the CPU time much less),
+//! the matmul work and the GFLOPS it implies, and the load average before and after.
 //! Run: `cargo bench --bench embed` (needs the real MiniLM weights).
 
 use std::time::{Duration, Instant};
 
-use cinecut::embed::{cosine, Batching, Embedder};
+use cinecut::embed::{bf16_supported, cosine, Batching, Embedder, Precision};
 
 const SUBJECTS: &[&str] = &[
     "a young woman in a red coat",
@@ -98,54 +101,95 @@ fn descriptions(n: usize) -> Vec<String> {
         .collect()
 }
 
+fn cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 fn main() {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // The target is 2 cores; set before any thread pool exists.
         std::env::set_var("RAYON_NUM_THREADS", "2");
     }
+    let load_before = loadavg();
     let emb = Embedder::load_default().expect("load MiniLM (set CINECUT_MODELS_DIR)");
     let texts = descriptions(300);
     let ids = emb.token_ids(&texts).expect("tokenize");
     let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
+    let tokens: usize = lens.iter().sum();
+    // Matmul work of the 6 layers: Q, K, V, output (4·384²), up and down (2·384·1536)
+    // multiply-adds per token, plus q·kᵀ and p·v (2·L·384 per token and layer).
+    let linear_flop = tokens as f64 * 6.0 * 2.0 * (4.0 * 384.0 * 384.0 + 2.0 * 384.0 * 1536.0);
+    let attn_flop: f64 = lens
+        .iter()
+        .map(|&l| 6.0 * 2.0 * 2.0 * (l * l) as f64 * 384.0)
+        .sum();
     println!(
-        "300 descriptions, tokens min {} mean {:.1} max {}, threads {}",
+        "300 descriptions, tokens min {} mean {:.1} max {} total {} (padded to the longest: {}), threads {}, bf16 kernel {}",
         lens.iter().min().unwrap(),
-        lens.iter().sum::<usize>() as f64 / lens.len() as f64,
+        tokens as f64 / lens.len() as f64,
         lens.iter().max().unwrap(),
-        std::env::var("RAYON_NUM_THREADS").unwrap_or_default()
+        tokens,
+        lens.iter().max().unwrap() * lens.len(),
+        std::env::var("RAYON_NUM_THREADS").unwrap_or_default(),
+        if bf16_supported() { "yes" } else { "no (Bf16 runs as F32)" },
     );
-    // Warm-up (page in the weights, start the pool).
-    emb.embed(&texts[..16]).expect("warm-up");
+    println!(
+        "work: {:.1} GFLOP in the linear layers + {:.1} GFLOP attention",
+        linear_flop / 1e9,
+        attn_flop / 1e9
+    );
 
     // Round-robin over strategies, best of `rounds` each: on a shared machine the load
     // drifts, and timing one strategy after another would bias the ratios.
-    let rounds = 2;
-    let mut strategies = vec![Batching::SingleUnsorted, Batching::Unsorted { batch: 32 }];
-    for (max_tokens, parallel) in [
-        (1024, true),
-        (2048, true),
-        (4096, false),
-        (4096, true),
-        (8192, true),
-    ] {
-        strategies.push(Batching::SortedBuckets {
-            max_tokens,
-            parallel,
-        });
+    let rounds = 3;
+    let mut strategies = vec![
+        Batching::SingleUnsorted,
+        Batching::Unsorted { batch: 32 },
+        Batching::SortedBuckets {
+            max_tokens: 4096,
+            parallel: true,
+        },
+    ];
+    for precision in [Precision::F32, Precision::Bf16] {
+        for max_tokens in [128, 256, 512] {
+            strategies.push(Batching::Packed {
+                max_tokens,
+                precision,
+            });
+        }
+    }
+    // Warm-up: page in the weights, load candle's model, start the pool.
+    for &b in &[Batching::SingleUnsorted, Batching::default()] {
+        emb.embed_with(&texts[..16], b).expect("warm-up");
     }
     let mut best = vec![Duration::MAX; strategies.len()];
+    let mut best_cpu = vec![f64::MAX; strategies.len()];
     let mut vecs = vec![Vec::new(); strategies.len()];
     for _ in 0..rounds {
         for (k, &b) in strategies.iter().enumerate() {
+            let c = cpu_seconds();
             let t = Instant::now();
             vecs[k] = emb.embed_with(&texts, b).expect("embed");
             best[k] = best[k].min(t.elapsed());
+            best_cpu[k] = best_cpu[k].min(cpu_seconds() - c);
         }
     }
     let reference = best[0];
     println!(
-        "{:<55} {:>8} {:>10} {:>8} {:>10}",
-        "strategy (best of 2, round-robin)", "ms", "sent/s", "ratio", "min cos"
+        "{:<62} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}",
+        "strategy (best of 3, round-robin)", "ms", "cpu ms", "sent/s", "ratio", "GFLOPS", "min cos"
     );
     for (k, b) in strategies.iter().enumerate() {
         let min_cos = vecs[k]
@@ -160,13 +204,20 @@ fn main() {
         if *b == Batching::default() {
             name.push_str(" [default]");
         }
+        let secs = best[k].as_secs_f64();
         println!(
-            "{:<55} {:>8.1} {:>10.1} {:>8.3} {:>10.6}",
+            "{:<62} {:>8.1} {:>8.1} {:>8.1} {:>8.3} {:>8.1} {:>10.6}",
             name,
-            best[k].as_secs_f64() * 1e3,
-            300.0 / best[k].as_secs_f64(),
-            best[k].as_secs_f64() / reference.as_secs_f64(),
+            secs * 1e3,
+            best_cpu[k] * 1e3,
+            300.0 / secs,
+            secs / reference.as_secs_f64(),
+            (linear_flop + attn_flop) / secs / 1e9,
             min_cos
         );
     }
+    println!(
+        "ratio: time / reference time (lower is faster); GFLOPS: unpadded matmul work / wall time; min cos: against the reference's vectors; load average before {load_before}, after {}",
+        loadavg()
+    );
 }

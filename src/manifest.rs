@@ -40,20 +40,34 @@ pub struct Manifest {
     pub notes: Vec<String>,
 }
 
-/// A split edit's sound tail as it plays in the trailer.
+/// A stretch of the film's sound laid over the trailer: a voice-over line,
+/// or a split edit's sound tail.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SoundTail {
-    /// Where the tail's sound starts in the film and in the trailer: the
-    /// clip's out point and picture end, less `fade_in_s`.
+pub struct SoundOverlay {
+    /// Where the sound starts in the film and in the trailer (for a tail:
+    /// the clip's out point and picture end, less `fade_in_s`).
     pub source_in_s: f64,
     pub at_s: f64,
     /// Length including the fade-in.
     pub len_s: f64,
-    /// The tail fades in while the clip's own sound fades out (30 ms at a
+    /// A tail fades in while the clip's own sound fades out (30 ms at a
     /// plain cut, half the fade through black or white), so they add up to
     /// the unbroken line.
     pub fade_in_s: f64,
     pub gain_db: f64,
+}
+
+impl VoiceOver {
+    /// The line as a sound laid over the trailer (a 40 ms fade-in).
+    pub fn overlay(&self) -> SoundOverlay {
+        SoundOverlay {
+            source_in_s: self.source_in_s,
+            at_s: self.at_s,
+            len_s: self.source_out_s - self.source_in_s,
+            fade_in_s: 0.04,
+            gain_db: self.gain_db,
+        }
+    }
 }
 
 /// Every clip's sound fades out this long at a plain cut, so no cut clicks.
@@ -301,7 +315,7 @@ impl Manifest {
 
     /// The split edits' sound tails, in trailer time: each starts where its
     /// clip's picture ends and plays on from its source out point.
-    pub fn sound_tails(&self) -> Vec<SoundTail> {
+    pub fn sound_tails(&self) -> Vec<SoundOverlay> {
         let fps = self.render.fps;
         let starts = self.item_start_frames();
         let frames = self.item_frames();
@@ -316,7 +330,7 @@ impl Manifest {
                         }
                         _ => SOUND_CUT_FADE_S,
                     };
-                    Some(SoundTail {
+                    Some(SoundOverlay {
                         source_in_s: c.source_out_s - x,
                         at_s: (starts[i] + frames[i].0) as f64 / fps - x,
                         len_s: c.sound_tail_s + x,

@@ -960,7 +960,7 @@ fn render_stage(
             return Err(e);
         }
     };
-    let (lufs, tp) = render::measure_file(out)?;
+    let (lufs, tp) = (rep.loudness_lufs, rep.true_peak_db);
     let secs = st.finish(&format!(
         "{} ({:.1} s, {lufs:.1} LUFS, true peak {tp:.1} dBTP; sound {:.1} s beside the picture, {:.1} s in all)",
         out.display(),

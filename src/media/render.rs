@@ -9,7 +9,7 @@
 //! loudness through a true-peak limiter; the picture pass muxes the result.
 
 use crate::error::{Error, Result};
-use crate::manifest::{Act, Item, Manifest, SOUND_CUT_FADE_S};
+use crate::manifest::{Act, Item, Manifest, SoundOverlay, SOUND_CUT_FADE_S};
 use crate::media::escape::filter_value;
 use crate::media::ffmpeg;
 use crate::vibes::{Grade, Transition};
@@ -124,13 +124,13 @@ fn fade_color(t: Transition) -> Option<&'static str> {
     }
 }
 
-/// Builds the inputs and the filtergraph for one pass.
-fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, String, String) {
+/// Builds the inputs and the filtergraph of one pass; returns them and the
+/// label of the joined stream.
+fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, String) {
     let r = &m.render;
     let fps = r.fps;
     let (w, h) = (r.width, r.height);
     let with_video = pass == Pass::Picture;
-    let with_audio = pass == Pass::Sound;
     let mut g = Graph {
         inputs: Vec::new(),
         chains: Vec::new(),
@@ -190,7 +190,7 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, 
                         fps = num(fps)
                     ));
                 }
-                if !with_audio {
+                if with_video {
                     continue;
                 }
                 let src = if m.film.has_audio {
@@ -221,7 +221,7 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, 
                         fo = num(len - fade),
                     ));
                 }
-                if with_audio {
+                if !with_video {
                     g.chains.push(format!(
                         "anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=end_sample={samples},asetpts=N/SR/TB[a{i}]"
                     ));
@@ -232,80 +232,54 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, 
     // Join: runs of plain cuts go through one concat; a crossfade closes the
     // run and xfades it with the next item.
     let mut run: Vec<usize> = Vec::new();
-    let mut acc: Option<(String, String, u64)> = None; // labels + frames of the joined head
+    let mut acc: Option<(String, u64)> = None; // label + frames of the joined head
+                                               // The one stream this pass builds: item i's is `[{kind}{i}]`.
+    let kind = if with_video { "v" } else { "a" };
     let mut tmp = 0;
-    let join_run = |g: &mut Graph,
-                    acc: &mut Option<(String, String, u64)>,
-                    run: &mut Vec<usize>,
-                    tmp: &mut usize| {
-        let mut parts: Vec<(String, String, u64)> = Vec::new();
-        if let Some(a) = acc.take() {
-            parts.push(a);
-        }
-        parts.extend(
-            run.drain(..)
-                .map(|i| (format!("v{i}"), format!("a{i}"), fr[i].0)),
-        );
-        if parts.len() == 1 {
-            *acc = parts.pop();
-            return;
-        }
-        let total: u64 = parts.iter().map(|p| p.2).sum();
-        *tmp += 1;
-        let (vl, al) = (format!("vc{tmp}"), format!("ac{tmp}"));
-        let mut s = String::new();
-        for p in &parts {
-            if with_video {
-                let _ = write!(s, "[{}]", p.0);
+    let join_run =
+        |g: &mut Graph, acc: &mut Option<(String, u64)>, run: &mut Vec<usize>, tmp: &mut usize| {
+            let mut parts: Vec<(String, u64)> = Vec::new();
+            parts.extend(acc.take());
+            parts.extend(run.drain(..).map(|i| (format!("{kind}{i}"), fr[i].0)));
+            if parts.len() == 1 {
+                *acc = parts.pop();
+                return;
             }
-            if with_audio {
-                let _ = write!(s, "[{}]", p.1);
-            }
-        }
-        let (v, a) = (with_video as u8, with_audio as u8);
-        let mut outs = String::new();
-        if with_video {
-            let _ = write!(outs, "[{vl}]");
-        }
-        if with_audio {
-            let _ = write!(outs, "[{al}]");
-        }
-        g.chains
-            .push(format!("{s}concat=n={}:v={v}:a={a}{outs}", parts.len()));
-        *acc = Some((vl, al, total));
-    };
+            let total: u64 = parts.iter().map(|p| p.1).sum();
+            *tmp += 1;
+            let out = format!("{kind}c{tmp}");
+            let ins: String = parts.iter().map(|p| format!("[{}]", p.0)).collect();
+            let (v, a) = (with_video as u8, !with_video as u8);
+            g.chains
+                .push(format!("{ins}concat=n={}:v={v}:a={a}[{out}]", parts.len()));
+            *acc = Some((out, total));
+        };
     for (i, item) in m.timeline.iter().enumerate() {
         let (t, _) = item.transition();
         let overlap = fr[i].1;
         if i > 0 && t == Transition::Crossfade && overlap > 0 {
             join_run(&mut g, &mut acc, &mut run, &mut tmp);
-            let (hv, ha, hn) = acc.take().expect("a head exists after the first item");
+            let (head, hn) = acc.take().expect("a head exists after the first item");
             tmp += 1;
             let d = overlap as f64 / fps;
-            let off = (hn - overlap) as f64 / fps;
-            if with_video {
-                g.chains.push(format!(
-                    "[{hv}][v{i}]xfade=transition=fade:duration={}:offset={}[vx{tmp}]",
+            let out = format!("{kind}x{tmp}");
+            g.chains.push(if with_video {
+                format!(
+                    "[{head}][v{i}]xfade=transition=fade:duration={}:offset={}[{out}]",
                     num(d),
-                    num(off)
-                ));
-            }
-            if with_audio {
-                g.chains
-                    .push(format!("[{ha}][a{i}]acrossfade=d={}[ax{tmp}]", num(d)));
-            }
-            acc = Some((
-                format!("vx{tmp}"),
-                format!("ax{tmp}"),
-                hn + fr[i].0 - overlap,
-            ));
+                    num((hn - overlap) as f64 / fps)
+                )
+            } else {
+                format!("[{head}][a{i}]acrossfade=d={}[{out}]", num(d))
+            });
+            acc = Some((out, hn + fr[i].0 - overlap));
         } else {
             run.push(i);
         }
     }
     join_run(&mut g, &mut acc, &mut run, &mut tmp);
-    let (v, a, _) = acc.expect("timeline is not empty");
-    (g, v, a)
+    let (label, _) = acc.expect("timeline is not empty");
+    (g, label)
 }
 
 /// `between(t,a,b)+...` for an enable expression over trailer-time spans;
@@ -316,6 +290,28 @@ fn spans_expr(spans: &[(f64, f64)]) -> String {
         .map(|(a, b)| format!("between(t,{},{})", num(*a), num(*b)))
         .collect::<Vec<_>>()
         .join("+")
+}
+
+/// Lays a stretch of film sound into the graph as `[label]`: cut from the
+/// film, faded in and out (80 ms), at its level, delayed to its place.
+fn lay_overlay(g: &mut Graph, film_arg: &OsString, o: &SoundOverlay, label: &str) {
+    let k = g.input(vec![
+        "-vn".into(),
+        "-ss".into(),
+        num(o.source_in_s.max(0.0)).into(),
+        "-t".into(),
+        num(o.len_s + 0.5).into(),
+        "-i".into(),
+        film_arg.clone(),
+    ]);
+    let delay = (o.at_s.max(0.0) * AUDIO_RATE as f64).round() as u64;
+    g.chains.push(format!(
+        "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d={},afade=t=out:st={}:d=0.08,volume={}dB,adelay={delay}S:all=1[{label}]",
+        num(o.len_s),
+        num(o.fade_in_s),
+        num((o.len_s - 0.08).max(0.0)),
+        num(o.gain_db)
+    ));
 }
 
 /// Mixes the four stems — film sound `film`, music, sound effects and
@@ -337,51 +333,19 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
         .collect();
     let film_arg = file_arg(film_path);
     let mut stems: Vec<String> = Vec::new();
-    // Voice-over lines, each cut from the film and placed.
-    let mut vo_labels = Vec::new();
-    for (j, v) in m.voice_over.iter().enumerate() {
-        let len = v.source_out_s - v.source_in_s;
-        let k = g.input(vec![
-            "-ss".into(),
-            num(v.source_in_s).into(),
-            "-t".into(),
-            num(len + 0.5).into(),
-            "-i".into(),
-            film_arg.clone(),
-        ]);
-        let ms = (v.at_s * 1000.0).round() as u64;
-        g.chains.push(format!(
-            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d=0.04,afade=t=out:st={}:d=0.08,volume={}dB,adelay={ms}:all=1[vo{j}]",
-            num(len),
-            num((len - 0.08).max(0.0)),
-            num(v.gain_db)
-        ));
-        vo_labels.push(format!("[vo{j}]"));
-    }
-    // Split edits: a line's sound runs on under the next item. The tail
-    // starts 30 ms early with a fade-in that mirrors the clip's own 30 ms
-    // fade-out, so the two halves of the line add up seamlessly.
+    // Voice-over lines, each cut from the film and placed. Split edits: a
+    // line's sound runs on under the next item, its fade-in mirroring the
+    // clip's own fade-out so the two halves of the line add up seamlessly.
     let tails = m.sound_tails();
-    for (j, t) in tails.iter().enumerate() {
-        let (src, len) = (t.source_in_s.max(0.0), t.len_s);
-        let k = g.input(vec![
-            "-vn".into(),
-            "-ss".into(),
-            num(src).into(),
-            "-t".into(),
-            num(len + 0.5).into(),
-            "-i".into(),
-            film_arg.clone(),
-        ]);
-        let delay = (t.at_s.max(0.0) * AUDIO_RATE as f64).round() as u64;
-        g.chains.push(format!(
-            "[{k}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration={},asetpts=N/SR/TB,afade=t=in:d={},afade=t=out:st={}:d=0.08,volume={}dB,adelay={delay}S:all=1[tail{j}]",
-            num(len),
-            num(t.fade_in_s),
-            num((len - 0.08).max(0.0)),
-            num(t.gain_db)
-        ));
-        vo_labels.push(format!("[tail{j}]"));
+    let overlays = m.voice_over.iter().map(|v| ("vo", v.overlay()));
+    let mut vo_labels = Vec::new();
+    for (j, (kind, o)) in overlays
+        .chain(tails.iter().map(|t| ("tail", *t)))
+        .enumerate()
+    {
+        let label = format!("{kind}{j}");
+        lay_overlay(g, &film_arg, &o, &label);
+        vo_labels.push(format!("[{label}]"));
     }
     let vo = if vo_labels.is_empty() || !m.film.has_audio {
         None
@@ -514,7 +478,7 @@ fn gain_stage(gain_db: f64, ceiling_db: f64) -> String {
 /// a 32-bit float WAV at `out` (lossless, so measuring and limiting it later
 /// loses nothing).
 fn sound_args(m: &Manifest, film: &Path, out: &Path) -> Vec<OsString> {
-    let (mut g, _, a) = build(m, film, None, Pass::Sound);
+    let (mut g, a) = build(m, film, None, Pass::Sound);
     let a = mix_stems(m, &mut g, &a, film);
     // ebur128 measures the mix on its way through (it changes nothing).
     g.chains.push(format!(
@@ -561,32 +525,33 @@ const MAX_LEVEL_PASSES: u32 = 6;
 /// How close to the vibe's loudness the levelled sound must come.
 const LOUDNESS_TOLERANCE_LU: f64 = 0.4;
 
-/// How the trailer's sound is encoded.
-const AAC: [&str; 10] = [
-    "-c:a",
-    "aac",
-    "-b:a",
-    "192k",
-    "-ar",
-    "48000",
-    "-ac",
-    "2",
-    "-profile:a",
-    "aac_low",
-];
-
-/// Arguments that encode `sound` alone into `out` as the trailer would.
+/// Arguments that encode `sound` alone into `out` as the trailer carries it.
 fn aac_args(sound: &Path, out: &Path) -> Vec<OsString> {
-    let mut a: Vec<OsString> = crate::args!["-i", file_arg(sound), "-vn"].to_vec();
-    a.extend(AAC.iter().map(OsString::from));
-    a.extend(crate::args!["-f", "mp4", out]);
-    a
+    crate::args![
+        "-i",
+        file_arg(sound),
+        "-vn",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        AUDIO_RATE.to_string(),
+        "-ac",
+        "2",
+        "-profile:a",
+        "aac_low",
+        "-f",
+        "mp4",
+        out
+    ]
+    .to_vec()
 }
 
 /// Arguments of the picture pass into `out` (video only): every clip cut
 /// from the film, joined and graded.
 pub fn picture_args(m: &Manifest, film: &Path, font: Option<&Path>, out: &Path) -> Vec<OsString> {
-    let (mut g, v, _) = build(m, film, font, Pass::Picture);
+    let (mut g, v) = build(m, film, font, Pass::Picture);
     let r = &m.render;
     g.chains.extend(grade_chains(
         &r.grade, r.width, r.height, r.fps, &v, "graded",
@@ -675,19 +640,21 @@ impl Drop for PartialGuard {
 }
 
 pub struct RenderReport {
-    /// Integrated loudness of the mix before the gain stage, LUFS.
-    pub mix_lufs: Option<f64>,
-    pub gain_db: Option<f64>,
-    /// Seconds spent mixing and levelling the sound, and encoding the picture.
+    /// Integrated loudness (LUFS) and true peak (dBTP) of the trailer's
+    /// sound, measured on the encoded sound that the mux copies unchanged.
+    pub loudness_lufs: f64,
+    pub true_peak_db: f64,
+    /// Seconds spent on the sound (beside the picture), and on the whole render.
     pub sound_s: f64,
     pub encode_s: f64,
 }
 
-/// The finished sound of a trailer, encoded as it will ship.
+/// The finished sound of a trailer, encoded as it will ship, with its
+/// integrated loudness (LUFS) and true peak (dBTP).
 struct Sound {
     encoded: PathBuf,
-    mix_lufs: Option<f64>,
-    gain_db: Option<f64>,
+    lufs: f64,
+    true_peak_db: f64,
 }
 
 /// Mixes, levels and encodes the trailer's sound in `tmpdir` (see `render`).
@@ -710,7 +677,8 @@ fn make_sound(m: &Manifest, film: &Path, tmpdir: &Path) -> Result<Sound> {
     let mut ceiling_db = tp_target - 1.8;
     let mut sound = mix.clone();
     let encoded = tmpdir.join("sound.m4a");
-    let mut encoded_ok = false;
+    // Loudness and true peak of `encoded`, once it holds the current `sound`.
+    let mut shipped = None;
     let mut tries = 0;
     // The last (gain, loudness) point, for a secant step: at no gain the
     // loudness is the mix's own.
@@ -720,7 +688,7 @@ fn make_sound(m: &Manifest, film: &Path, tmpdir: &Path) -> Result<Sound> {
         let leveled = tmpdir.join(format!("level{tries}.wav"));
         let fin = ffmpeg::run(&gain_args(&mix, g, ceiling_db, &leveled), &mut |_| {})?;
         sound = leveled;
-        encoded_ok = false;
+        shipped = None;
         let Some((i, _)) = parse_ebur128(&fin.stderr).filter(|(i, _)| i.is_finite()) else {
             break;
         };
@@ -737,20 +705,24 @@ fn make_sound(m: &Manifest, film: &Path, tmpdir: &Path) -> Result<Sound> {
             continue;
         }
         ffmpeg::run(&aac_args(&sound, &encoded), &mut |_| {})?;
-        encoded_ok = true;
-        let (_, tp) = measure_file(&encoded)?;
+        let (lufs, tp) = measure_file(&encoded)?;
+        shipped = Some((lufs, tp));
         if tp <= tp_target || tries >= MAX_LEVEL_PASSES {
             break;
         }
         ceiling_db -= tp - tp_target + 0.2;
     }
-    if !encoded_ok {
-        ffmpeg::run(&aac_args(&sound, &encoded), &mut |_| {})?;
-    }
+    let (lufs, true_peak_db) = match shipped {
+        Some(m) => m,
+        None => {
+            ffmpeg::run(&aac_args(&sound, &encoded), &mut |_| {})?;
+            measure_file(&encoded)?
+        }
+    };
     Ok(Sound {
         encoded,
-        mix_lufs,
-        gain_db: gain,
+        lufs,
+        true_peak_db,
     })
 }
 
@@ -819,8 +791,8 @@ pub fn render(
     guard.0 = None;
     crate::workdir::sync_dir(&dir);
     Ok(RenderReport {
-        mix_lufs: sound.mix_lufs,
-        gain_db: sound.gain_db,
+        loudness_lufs: sound.lufs,
+        true_peak_db: sound.true_peak_db,
         sound_s,
         encode_s: t0.elapsed().as_secs_f64(),
     })

@@ -174,38 +174,16 @@ fn variable_frame_rate_cut_time_comes_from_timestamps_and_no_audio_is_fine() {
     let fx = fixtures();
     let dir = tempfile::tempdir().unwrap();
     let film = dir.path().join("vfr.mkv");
-    let bbb = fx.join("bbb.mp4");
-    let bbb = bbb.to_str().unwrap();
     // 2 s at 24 fps, then 2 s of another shot at 10 fps: the cut is at 2.000 s,
     // frame 48, where time × nominal fps would be wrong.
-    ffmpeg(&[
-        "-ss",
-        "12.2",
-        "-t",
-        "3",
-        "-i",
-        bbb,
-        "-ss",
-        "48.2",
-        "-t",
-        "3",
-        "-i",
-        bbb,
-        "-filter_complex",
+    two_real_shots(
+        &fx,
         "[0:v]fps=24,trim=end_frame=48,setpts=PTS-STARTPTS,scale=320:180,setsar=1[a];\
          [1:v]fps=10,trim=end_frame=20,setpts=PTS-STARTPTS,scale=320:180,setsar=1[b];\
          [a][b]concat=n=2:v=1:a=0[v]",
-        "-map",
-        "[v]",
-        "-an",
-        "-fps_mode",
-        "vfr",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        film.to_str().unwrap(),
-    ]);
+        &["-fps_mode", "vfr"],
+        &film,
+    );
     let a = analyse(&film);
     check_consistent(&a);
     assert!(!a.has_audio && a.loudness_curve.db.is_empty());
@@ -335,14 +313,20 @@ fn faces_detected_in_the_talk_not_in_the_title() {
 
 /// Two real shots joined with a cut at `at` frames of 24 fps, size w×h.
 fn two_shot_film(fx: &Path, out: &Path, w: u32, h: u32, at: u32, len: u32, extra: &[&str]) {
-    let bbb = fx.join("bbb.mp4");
-    let bbb = bbb.to_str().unwrap();
     let fc = format!(
         "[0:v]fps=24,trim=end_frame={at},setpts=PTS-STARTPTS,scale={w}:{h},setsar=1[a];\
          [1:v]fps=24,trim=end_frame={b},setpts=PTS-STARTPTS,scale={w}:{h},setsar=1[b];\
          [a][b]concat=n=2:v=1:a=0[v]",
         b = len - at
     );
+    two_real_shots(fx, &fc, extra, out);
+}
+
+/// A film from two real 4 s shots of Big Buck Bunny (inputs 0 and 1),
+/// joined by the filtergraph `fc` into `[v]`, encoded with x264 and `extra`.
+fn two_real_shots(fx: &Path, fc: &str, extra: &[&str], out: &Path) {
+    let bbb = fx.join("bbb.mp4");
+    let bbb = bbb.to_str().unwrap();
     let mut args = vec![
         "-ss",
         "12.2",
@@ -357,7 +341,7 @@ fn two_shot_film(fx: &Path, out: &Path, w: u32, h: u32, at: u32, len: u32, extra
         "-i",
         bbb,
         "-filter_complex",
-        &fc,
+        fc,
         "-map",
         "[v]",
         "-an",
@@ -448,41 +432,17 @@ fn interlaced_film_with_a_cut_between_fields_has_one_cut() {
     let fx = fixtures();
     let dir = tempfile::tempdir().unwrap();
     let film = dir.path().join("interlaced.mp4");
-    let bbb = fx.join("bbb.mp4");
-    let bbb = bbb.to_str().unwrap();
     // 50 fields/s from two real shots, the cut after field 101, woven into
     // 25i PAL (720x576, 16:15 pixels) top field first and coded interlaced:
     // frame 50 carries shot A in its top field and shot B in its bottom one.
-    ffmpeg(&[
-        "-ss",
-        "12.2",
-        "-t",
-        "3",
-        "-i",
-        bbb,
-        "-ss",
-        "48.2",
-        "-t",
-        "3",
-        "-i",
-        bbb,
-        "-filter_complex",
+    two_real_shots(
+        &fx,
         "[0:v]fps=50,trim=end_frame=101,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[a];\
          [1:v]fps=50,trim=end_frame=99,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[b];\
          [a][b]concat=n=2:v=1:a=0,tinterlace=mode=interleave_top,setfield=tff[v]",
-        "-map",
-        "[v]",
-        "-an",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-flags",
-        "+ilme+ildct",
-        "-x264opts",
-        "tff=1",
-        film.to_str().unwrap(),
-    ]);
+        &["-flags", "+ilme+ildct", "-x264opts", "tff=1"],
+        &film,
+    );
     let a = analyse(&film);
     check_consistent(&a);
     assert!(a.interlaced, "field order not read");

@@ -443,6 +443,16 @@ mod tests {
             .collect()
     }
 
+    /// Detection at 24 fps with the default parameters, on frames without
+    /// camera motion or local changes.
+    fn detect24(v: &[FrameStats]) -> Vec<Detected> {
+        detect(
+            &synced(v),
+            &DetectParams::default(),
+            &half_widths(1.0 / 24.0),
+        )
+    }
+
     fn timed(mut v: Vec<FrameStats>, fps: f64) -> Vec<FrameStats> {
         for (i, f) in v.iter_mut().enumerate() {
             f.t = i as f64 / fps;
@@ -466,11 +476,7 @@ mod tests {
     fn finds_a_hard_cut_on_the_exact_frame() {
         let mut v = timed(frames(100, 0.4, 0.01), 24.0);
         put_cut(&mut v, 48, 0.25);
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].at, 48);
         assert_eq!(d[0].kind, BoundaryKind::Cut);
@@ -493,11 +499,7 @@ mod tests {
                 }
             }
         }
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert!(d.is_empty(), "flash reported as {d:?}");
     }
 
@@ -509,11 +511,7 @@ mod tests {
             let m = 0.12 + 0.03 * ((i % 3) as f32);
             f.diff = [m, m * 1.4, m * 1.7, m * 1.9, m * 2.0, m * 2.0];
         }
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert!(d.is_empty(), "motion reported as {d:?}");
     }
 
@@ -534,11 +532,7 @@ mod tests {
                 f.luma_std = 0.03;
             }
         }
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         let kinds: Vec<_> = d.iter().map(|x| (x.kind, x.at)).collect();
         assert!(
             kinds.contains(&(BoundaryKind::FadeOut, d[0].at))
@@ -562,11 +556,7 @@ mod tests {
             f.luma_std = 0.0;
         }
         put_cut(&mut v, 30, 0.45);
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].at, d[0].kind), (30, BoundaryKind::Cut));
     }
@@ -581,11 +571,7 @@ mod tests {
         for f in &mut v[55..66] {
             f.lin[2] = (0.2, 0.1);
         }
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].kind, BoundaryKind::Dissolve);
         assert!((55..66).contains(&d[0].at));
@@ -599,11 +585,7 @@ mod tests {
         for f in &mut v[55..66] {
             f.lin[1] = (0.25, 0.2);
         }
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].kind, BoundaryKind::Cut);
     }
@@ -643,34 +625,21 @@ mod tests {
             f.luma_std = 0.03;
         }
         put_cut(&mut v, 48, 0.05);
-        let d = detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0),
-        );
+        let d = detect24(&v);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].at, 48);
         // The same step in a normal-contrast picture is below the threshold.
         for f in &mut v {
             f.luma_std = 0.2;
         }
-        assert!(detect(
-            &synced(&v),
-            &DetectParams::default(),
-            &half_widths(1.0 / 24.0)
-        )
-        .is_empty());
+        assert!(detect24(&v).is_empty());
     }
 
     #[test]
     fn tiny_inputs_do_not_panic() {
         for n in 0..4 {
             let v = timed(frames(n, 0.4, 0.01), 24.0);
-            let _ = detect(
-                &synced(&v),
-                &DetectParams::default(),
-                &half_widths(1.0 / 24.0),
-            );
+            let _ = detect24(&v);
         }
     }
 }

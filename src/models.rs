@@ -1,10 +1,12 @@
 //! The optional model servers a run uses: a text LLM and a vision LLM, each
 //! either a running OpenAI-compatible server (`--llm URL`) or a GGUF file
-//! that CineCut serves itself with llama-server for the length of the stage.
+//! that CineCut serves itself with llama-server (the text LLM for the whole
+//! run, shared by the stages that use it; the vision LLM for its stage).
 
 use crate::error::Result;
 use crate::llm::{LlmClient, ManagedServer, ServerOptions};
 use crate::ui::Ui;
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default)]
@@ -53,6 +55,37 @@ impl Models {
             self.vision_parallel.max(1) as u32,
             ui,
         )
+    }
+}
+
+/// The text LLM of one run, started on first use and kept until the run
+/// ends, so the structure and scene stages share one server (a llama-server
+/// start costs seconds) and a run whose stages are all cached starts none.
+pub struct TextLlm<'a> {
+    models: &'a Models,
+    served: RefCell<Option<Served>>,
+}
+
+impl<'a> TextLlm<'a> {
+    pub fn new(models: &'a Models) -> Self {
+        TextLlm {
+            models,
+            served: RefCell::new(None),
+        }
+    }
+
+    pub fn models(&self) -> &'a Models {
+        self.models
+    }
+
+    /// The client, starting the server if this is the first call; None when
+    /// no text LLM is configured.
+    pub fn client(&self, ui: &Ui) -> Result<Option<LlmClient>> {
+        let mut served = self.served.borrow_mut();
+        if served.is_none() {
+            *served = Some(self.models.start_llm(ui)?);
+        }
+        Ok(served.as_ref().and_then(|s| s.client.clone()))
     }
 }
 

@@ -191,13 +191,14 @@ struct Prepared<'a> {
 fn prepare<'a>(
     film: &Path,
     subs: Option<&Path>,
-    models: &crate::models::Models,
+    llm: &crate::models::TextLlm,
     work: &Path,
     fresh: bool,
     p: probe::Probe,
     ui: &'a Ui,
 ) -> Result<Prepared<'a>> {
     let work = &work.to_path_buf();
+    let models = llm.models();
     let mut warnings = Vec::new();
     let film_fp = workdir::file_fingerprint(film)?;
     let mut run = Runner {
@@ -285,9 +286,8 @@ fn prepare<'a>(
         &Artifact::new(work, "structure.json", fp_st.clone()),
         |stg| {
             let input = structure_input(p.duration_s, &an, &dialogue);
-            let server = models.start_llm(ui)?;
-            let client = server.client.as_ref();
-            let s = structure::find_structure(client, &input, &mut |d, t| {
+            let client = llm.client(ui)?;
+            let s = structure::find_structure(client.as_ref(), &input, &mut |d, t| {
                 stg.message(&format!("LLM request {d}/{t}"))
             });
             let msg = format!(
@@ -336,7 +336,8 @@ pub fn run_structure(
     let work = PathBuf::from(format!("{stem}.cinecut"));
     std::fs::create_dir_all(&work)
         .map_err(|e| Error::input(&work, format!("cannot create the work folder: {e}")))?;
-    let prep = prepare(film, subs, models, &work, false, p, ui)?;
+    let llm = crate::models::TextLlm::new(models);
+    let prep = prepare(film, subs, &llm, &work, false, p, ui)?;
     for w in &prep.warnings {
         ui.warn(w);
     }
@@ -382,6 +383,8 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         .unwrap_or_else(|| workdir::parent_dir(&out).join(format!("{stem}.cinecut")));
     std::fs::create_dir_all(&work)
         .map_err(|e| Error::input(&work, format!("cannot create the work folder: {e}")))?;
+    // One text LLM for the run, started only if a stage needs it.
+    let llm = crate::models::TextLlm::new(&opts.models);
     let Prepared {
         p,
         film_fp,
@@ -391,15 +394,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
         fp_st,
         mut warnings,
         mut run,
-    } = prepare(
-        film,
-        opts.subs.as_deref(),
-        &opts.models,
-        &work,
-        opts.fresh,
-        p,
-        ui,
-    )?;
+    } = prepare(film, opts.subs.as_deref(), &llm, &work, opts.fresh, p, ui)?;
 
     // Scenes: what each shot shows (a vision model when configured, else
     // described from what was measured, phrased by the text LLM when one is
@@ -429,16 +424,16 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             // Without a vision model, the text LLM (when one is configured)
             // phrases what was measured around each keyframe.
             let text = match vision.client {
-                None => Some(opts.models.start_llm(ui)?),
+                None => llm.client(ui)?,
                 Some(_) => None,
             };
-            if text.as_ref().is_some_and(|t| t.client.is_some()) {
+            if text.is_some() {
                 stg.message("phrasing the shots with the text LLM");
             }
             let descs = crate::story::describe_scenes(
                 &kfs,
                 vision.client.as_ref(),
-                text.as_ref().and_then(|t| t.client.as_ref()),
+                text.as_ref(),
                 opts.models.vision_parallel.max(1),
                 &work.join("scenes.msgpack"),
                 &film_fp,

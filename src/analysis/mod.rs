@@ -151,6 +151,21 @@ pub struct LoudnessCurve {
     pub db: Vec<f32>,
 }
 
+impl LoudnessCurve {
+    /// Energy mean of the curve over `[a, b)` seconds, dBFS; None where the
+    /// curve has no samples there.
+    pub fn energy_mean_db(&self, a: f64, b: f64) -> Option<f64> {
+        if self.step_s <= 0.0 {
+            return None;
+        }
+        let i0 = (a / self.step_s).floor().max(0.0) as usize;
+        let i1 = ((b / self.step_s).ceil() as usize).min(self.db.len());
+        let xs = self.db.get(i0..i1).filter(|xs| !xs.is_empty())?;
+        let p = xs.iter().map(|d| 10f64.powf(*d as f64 / 10.0)).sum::<f64>() / xs.len() as f64;
+        (p > 0.0).then(|| 10.0 * p.log10())
+    }
+}
+
 /// Everything the analysis stage produces (`cinecut shots --json` shape plus extras).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FilmAnalysis {

@@ -109,22 +109,6 @@ pub fn choose(
     out
 }
 
-/// Energy mean of the loudness curve over `[a, b)` seconds, dBFS; None
-/// where the curve has no samples there.
-fn span_loudness(curve: &LoudnessCurve, a: f64, b: f64) -> Option<f64> {
-    if curve.step_s <= 0.0 {
-        return None;
-    }
-    let i0 = (a / curve.step_s).floor().max(0.0) as usize;
-    let i1 = ((b / curve.step_s).ceil() as usize).min(curve.db.len());
-    let xs = curve.db.get(i0..i1)?;
-    if xs.is_empty() {
-        return None;
-    }
-    let p = xs.iter().map(|d| 10f64.powf(*d as f64 / 10.0)).sum::<f64>() / xs.len() as f64;
-    (p > 0.0).then(|| 10.0 * p.log10())
-}
-
 /// Loudness-matches the voice-over: each line's gain brings it to the
 /// film's typical dialogue level (the median over its dialogue cues), so a
 /// whispered line and a shouted one sit at the same level over the music.
@@ -134,7 +118,7 @@ pub fn match_loudness(vo: &mut [VoiceOver], curve: &LoudnessCurve, cues: &[Cue])
     let mut levels: Vec<f64> = cues
         .iter()
         .filter(|c| c.kind == CueKind::Dialogue)
-        .filter_map(|c| span_loudness(curve, c.start_s, c.end_s))
+        .filter_map(|c| curve.energy_mean_db(c.start_s, c.end_s))
         .filter(|l| *l > -60.0)
         .collect();
     if levels.is_empty() {
@@ -143,7 +127,9 @@ pub fn match_loudness(vo: &mut [VoiceOver], curve: &LoudnessCurve, cues: &[Cue])
     levels.sort_by(f64::total_cmp);
     let reference = levels[levels.len() / 2];
     for v in vo {
-        if let Some(l) = span_loudness(curve, v.source_in_s, v.source_out_s).filter(|l| *l > -60.0)
+        if let Some(l) = curve
+            .energy_mean_db(v.source_in_s, v.source_out_s)
+            .filter(|l| *l > -60.0)
         {
             v.gain_db = ((reference - l) * 10.0).round() / 10.0;
             v.gain_db = v.gain_db.clamp(-12.0, 12.0);

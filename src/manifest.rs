@@ -225,6 +225,12 @@ pub struct Clip {
     /// ends whole while the picture cuts on the beat.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sound_tail_s: f64,
+    /// An intra frame at or before `source_in_s` that the film's decoder
+    /// marked a key frame but its container does not index: the render
+    /// starts decoding there instead of at the indexed key frame before it
+    /// (up to seconds earlier), and drops the frames up to the in-point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode_from_s: Option<f64>,
     #[serde(default)]
     pub score: f64,
     #[serde(default)]
@@ -445,6 +451,14 @@ impl Manifest {
                             "{}: must be within 0..{MAX_SOUND_TAIL_S} s",
                             at("sound_tail_s")
                         ));
+                    }
+                    if let Some(k) = c.decode_from_s {
+                        if !(k >= 0.0 && k <= c.source_in_s) {
+                            return Err(format!(
+                                "{}: must be within 0..source_in_s",
+                                at("decode_from_s")
+                            ));
+                        }
                     }
                     if !(-60.0..=12.0).contains(&c.film_gain_db) {
                         return Err(format!("{}: must be within -60..12 dB", at("film_gain_db")));

@@ -207,3 +207,125 @@ fn sound_effects_are_valid_48k_stereo_wavs() {
         assert!((-7.0..=-5.0).contains(&tp), "true peak {tp}");
     }
 }
+
+/// Frame hashes (framemd5) and the number of video packets ffmpeg demuxed
+/// for `seek` args then 12 frames of the film through `vf`.
+fn frames_from(film: &Path, seek: &[std::ffi::OsString], t: f64, vf: &str) -> (Vec<String>, usize) {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-debug_ts",
+            "-threads",
+            "1",
+            "-an",
+        ])
+        .args(seek)
+        .args(["-t", &format!("{t:.6}"), "-i"])
+        .arg(film)
+        .args([
+            "-vf",
+            &format!("{vf}null"),
+            "-frames:v",
+            "12",
+            "-f",
+            "framemd5",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hashes = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap_or("").trim().to_string())
+        .collect();
+    let demuxed = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("demuxer -> ist_index:0 type:video"))
+        .count();
+    (hashes, demuxed)
+}
+
+/// What `pick` makes of each csv line ffprobe prints for `args`.
+fn probe_times(args: &[&str], film: &Path, pick: impl Fn(&[&str]) -> Option<f64>) -> Vec<f64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(args)
+        .args(["-of", "csv=p=0"])
+        .arg(film)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| pick(&l.split(',').collect::<Vec<_>>()))
+        .collect()
+}
+
+#[test]
+fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
+    let film = fixture("bbb.mp4");
+    // The decoder's key intra frames in a minute of the film, and the key
+    // frames its MP4 index lists (packets read without parsers).
+    let keys = probe_times(
+        &[
+            "-read_intervals",
+            "60%+60",
+            "-show_entries",
+            "frame=pts_time,key_frame,pict_type",
+        ],
+        &film,
+        // key_frame, pts_time, pict_type
+        |f| (f.first() == Some(&"1") && f.get(2) == Some(&"I")).then(|| f.get(1)?.parse().ok())?,
+    );
+    let indexed = probe_times(
+        &[
+            "-fflags",
+            "+noparse+nofillin",
+            "-show_entries",
+            "packet=pts_time,flags",
+        ],
+        &film,
+        |f| {
+            f.get(1)?
+                .starts_with('K')
+                .then(|| f.first()?.parse().ok())?
+        },
+    );
+    let unindexed: Vec<f64> = keys
+        .iter()
+        .copied()
+        .filter(|k| indexed.iter().all(|i| (i - k).abs() > 1e-3))
+        .collect();
+    assert!(
+        unindexed.len() >= 3,
+        "expected unindexed key frames in BBB 60-120 s: keys {keys:?}, index {indexed:?}"
+    );
+    let fps = 24.0;
+    for &k in unindexed.iter().take(4) {
+        // Six frames and a half into the shot, as the editor places clips.
+        let clip: cinecut::manifest::Clip = serde_json::from_value(serde_json::json!({
+            "act": "act1", "source_in_s": k + 6.5 / fps, "source_out_s": k + 2.0,
+            "transition": "hard_cut", "transition_s": 0.0, "decode_from_s": k
+        }))
+        .unwrap();
+        let (seek, lead) = cinecut::media::render::clip_seek(&clip, fps, true);
+        let (lead_s, lead_vf) = lead.expect("a clip with decode_from_s seeks to it");
+        let (ours, ours_demuxed) = frames_from(&film, &seek, lead_s + 1.0, &lead_vf);
+        let plain_seek = ["-ss".into(), format!("{:.6}", clip.source_in_s).into()];
+        let (plain, plain_demuxed) = frames_from(&film, &plain_seek, 1.0, "");
+        assert_eq!(ours.len(), 12);
+        assert_eq!(
+            ours, plain,
+            "frames differ for a clip decoded from the key frame at {k} s"
+        );
+        assert!(
+            ours_demuxed < plain_demuxed,
+            "decoding from {k} s read {ours_demuxed} packets, the indexed seek {plain_demuxed}"
+        );
+    }
+}

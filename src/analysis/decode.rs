@@ -149,6 +149,8 @@ pub struct Frame<'a> {
     pub t: f64,
     /// Picture type from the decoder ('I', 'P', 'B', '?').
     pub pict_type: char,
+    /// The decoder marked it a key frame (a seek can start decoding here).
+    pub key: bool,
     /// yuv420p planes at the analysis size.
     pub yuv: &'a [u8],
 }
@@ -427,7 +429,7 @@ pub fn run_pass(
             energy.finish()
         })
     });
-    let (tx, rx) = std::sync::mpsc::channel::<(f64, char)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(f64, char, bool)>();
     let stderr = child
         .stderr
         .take()
@@ -445,9 +447,10 @@ pub fn run_pass(
                 let ty = field(&line, " type:")
                     .and_then(|s| s.chars().next())
                     .unwrap_or('?');
+                let key = field(&line, " iskey:") == Some("1");
                 if let Some(t) = t {
                     last_t = t;
-                    let _ = tx.send((t, ty));
+                    let _ = tx.send((t, ty, key));
                 }
                 continue;
             }
@@ -480,11 +483,12 @@ pub fn run_pass(
     let mut last_t = f64::NEG_INFINITY;
     while stdout.read_exact(&mut buf).is_ok() {
         // showinfo prints the frame's line before the frame reaches the muxer.
-        let (t, ty) = rx.recv().unwrap_or((last_t + 0.04, '?'));
+        let (t, ty, key) = rx.recv().unwrap_or((last_t + 0.04, '?', false));
         last_t = t;
         on_frame(&Frame {
             t,
             pict_type: ty,
+            key,
             yuv: &buf,
         });
         frames += 1;

@@ -203,6 +203,11 @@ pub struct FilmAnalysis {
     pub interlaced: bool,
     /// How `faces` was measured: "seetaface" (detector) or "skin_proxy".
     pub faces_source: String,
+    /// Times of the intra pictures the decoder marked key frames, where
+    /// decoding can start cleanly: the editor prefers in-points just after
+    /// one, and the render starts decoding at one (see `edit::seek`).
+    #[serde(default)]
+    pub key_s: Vec<f64>,
 }
 
 /// Why a keyframe was chosen.
@@ -319,6 +324,7 @@ fn analyse_info(
         height: fh,
         every_s: opts.face_every_s.max(0.1),
     });
+    let mut key_s = Vec::new();
     let report = decode::run_pass(
         film,
         &spec,
@@ -326,6 +332,11 @@ fn analyse_info(
             ex.push(f.t, 0, f.yuv);
             if let Some(s) = ex.stats.last_mut() {
                 s.intra = f.pict_type == 'I';
+            }
+            // A key frame that is a whole intra picture: decoding can start
+            // there cleanly (not a gradual refresh that takes frames to heal).
+            if f.key && f.pict_type == 'I' {
+                key_s.push(f.t);
             }
             if f.t >= next_report {
                 progress(f.t);
@@ -489,6 +500,7 @@ fn analyse_info(
         refined_cuts,
         interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
+        key_s,
     };
     Ok((a, stats))
 }
@@ -863,6 +875,7 @@ mod tests {
             analysis_height: 90,
             refined_cuts: 0,
             interlaced: false,
+            key_s: vec![],
             faces_source: "skin_proxy".into(),
         }
     }

@@ -5,6 +5,7 @@
 //! the story, at the vibe's pace, never across a shot boundary, never from the
 //! same shot twice, never past the spoiler line.
 
+pub mod seek;
 pub mod snap;
 pub mod voiceover;
 
@@ -525,6 +526,7 @@ fn make_clip(
             0.0
         },
         sound_tail_s: 0.0,
+        decode_from_s: None,
         score: (c.score * 1000.0).round() / 1000.0,
         reasoning: why.to_string(),
     };
@@ -562,6 +564,7 @@ pub(crate) fn test_clip(
         dialogue: None,
         film_gain_db: 0.0,
         sound_tail_s: 0.0,
+        decode_from_s: None,
         score: 0.0,
         reasoning: String::new(),
     })

@@ -3,6 +3,7 @@
 
 pub mod escape;
 pub mod ffmpeg;
+pub mod level;
 pub mod lut;
 pub mod probe;
 pub mod render;

@@ -167,6 +167,64 @@ pub fn probe(path: &Path) -> Result<Probe> {
     parse(path, &out)
 }
 
+/// Which of `candidates` (key frame times, sorted) a seek lands on.
+///
+/// A decoder's key frame is not always a seek point: the container's index
+/// may list only some of them (Big Buck Bunny's MP4 lists 117 of the 190
+/// key frames the decoder reports; a seek near the others starts decoding
+/// up to 3 s earlier). One ffprobe seeks to every candidate in turn and
+/// reads the first packet there, without parsers, so a packet's key flag is
+/// the index's own; a candidate is a seek point when that packet is it
+/// (within `tolerance_s`: the candidates' times may be rounded). Returns
+/// the seek points' exact times, sorted.
+pub fn seek_points(path: &Path, candidates: &[f64], tolerance_s: f64) -> Result<Vec<f64>> {
+    let mut landed: Vec<f64> = Vec::new();
+    // Keep each -read_intervals argument well under the kernel's limit.
+    for chunk in candidates.chunks(2000) {
+        let intervals = chunk
+            .iter()
+            // Seek a little past the candidate: a rounded time just before
+            // the frame would land on the key frame before it.
+            .map(|t| format!("{:.6}%+#1", t + tolerance_s))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut file = std::ffi::OsString::from("file:");
+        file.push(path);
+        let out = ffmpeg::probe_output(&crate::args![
+            "-v",
+            "error",
+            "-fflags",
+            "+noparse+nofillin",
+            "-select_streams",
+            "v:0",
+            "-read_intervals",
+            intervals,
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+            file
+        ])?;
+        landed.extend(String::from_utf8_lossy(&out).lines().filter_map(|l| {
+            let (t, flags) = l.split_once(',')?;
+            flags
+                .starts_with('K')
+                .then(|| t.trim().parse::<f64>().ok())?
+        }));
+    }
+    landed.sort_by(|a, b| a.total_cmp(b));
+    landed.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    Ok(landed
+        .into_iter()
+        .filter(|&l| {
+            let i = candidates.partition_point(|&c| c < l - tolerance_s);
+            candidates
+                .get(i)
+                .is_some_and(|&c| (c - l).abs() <= tolerance_s)
+        })
+        .collect())
+}
+
 fn parse(path: &Path, json: &[u8]) -> Result<Probe> {
     let raw: Raw = serde_json::from_slice(json)
         .map_err(|e| Error::input(path, format!("ffprobe gave unreadable output: {e}")))?;

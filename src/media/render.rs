@@ -11,7 +11,7 @@
 use crate::error::{Error, Result};
 use crate::manifest::{Act, Item, Manifest, SoundOverlay, SOUND_CUT_FADE_S};
 use crate::media::escape::filter_value;
-use crate::media::ffmpeg;
+use crate::media::{ffmpeg, level};
 use crate::vibes::{Grade, Transition};
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -124,6 +124,45 @@ fn fade_color(t: Transition) -> Option<&'static str> {
     }
 }
 
+/// How a clip's input seeks: the `-ss` arguments, and for a clip decoded
+/// from an unindexed key frame (`Clip::decode_from_s`), the seconds decoded
+/// before the in-point and the filter that drops them.
+///
+/// ffmpeg's accurate seek starts decoding at the key frame its container
+/// index lists before the in-point; in Big Buck Bunny's MP4 that is 0.5–5 s
+/// before most clips, because the I-frames at its cuts are not indexed. With
+/// `-seek2any` the demuxer lands on the sample at the seek time itself: a
+/// quarter frame past the decoder's own key frame, it lands on that intra
+/// frame, decoding starts cleanly there, and a trim drops the frames up to
+/// the in-point. The sound pass seeks plainly (audio seeks are cheap).
+pub fn clip_seek(
+    c: &crate::manifest::Clip,
+    film_fps: f64,
+    video: bool,
+) -> (Vec<OsString>, Option<(f64, String)>) {
+    let quarter = 0.25 / film_fps.max(1.0);
+    match c.decode_from_s {
+        Some(k) if video && k + quarter <= c.source_in_s => {
+            let ss = k + quarter;
+            let lead = c.source_in_s - ss;
+            (
+                vec!["-seek2any".into(), "1".into(), "-ss".into(), num(ss).into()],
+                // The frame at the in-point itself is kept whatever the
+                // rounding of the two times (frames are far more than 1e-4 s
+                // apart).
+                Some((
+                    lead,
+                    format!(
+                        "trim=start={},setpts=PTS-STARTPTS,",
+                        num((lead - 1e-4).max(0.0))
+                    ),
+                )),
+            )
+        }
+        _ => (vec!["-ss".into(), num(c.source_in_s).into()], None),
+    }
+}
+
 /// Builds the inputs and the filtergraph of one pass; returns them and the
 /// label of the joined stream.
 fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, String) {
@@ -175,18 +214,29 @@ fn build(m: &Manifest, film: &Path, font: Option<&Path>, pass: Pass) -> (Graph, 
         match item {
             Item::Clip(c) => {
                 // Each pass demuxes only the streams it decodes.
-                let k = g.input(vec![
-                    if with_video { "-an" } else { "-vn" }.into(),
-                    "-ss".into(),
-                    num(c.source_in_s).into(),
+                let (seek, lead) = clip_seek(c, m.film.fps, with_video);
+                let mut args: Vec<OsString> = Vec::new();
+                if with_video {
+                    // One decoding thread per clip: the clips are decoded one
+                    // after another, so frame threads only add hand-over work
+                    // (1.5 CPU-s on an 85 s BBB trailer) while x264 has the
+                    // other cores.
+                    args.extend(["-threads".into(), "1".into(), "-an".into()]);
+                } else {
+                    args.push("-vn".into());
+                }
+                args.extend(seek);
+                args.extend([
                     "-t".into(),
-                    num(len + 1.0).into(),
+                    num(len + lead.as_ref().map_or(0.0, |l| l.0) + 1.0).into(),
                     "-i".into(),
                     film_arg.clone(),
                 ]);
+                let k = g.input(args);
                 if with_video {
                     g.chains.push(format!(
-                        "[{k}:v:0]fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,tpad=stop_mode=clone:stop_duration=2,trim=end_frame={n},setpts=N/FRAME_RATE/TB{vfades},settb=AVTB[v{i}]",
+                        "[{k}:v:0]{}fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,tpad=stop_mode=clone:stop_duration=2,trim=end_frame={n},setpts=N/FRAME_RATE/TB{vfades},settb=AVTB[v{i}]",
+                        lead.map(|l| l.1).unwrap_or_default(),
                         fps = num(fps)
                     ));
                 }
@@ -461,28 +511,14 @@ fn mix_stems(m: &Manifest, g: &mut Graph, film: &str, film_path: &Path) -> Strin
     "mix".into()
 }
 
-/// The gain stage: a gain, then a limiter run at twice the sample rate so it
-/// catches most peaks between samples; the true peak of the encoded sound is
-/// measured afterwards (4x oversampled, ebur128) and the ceiling lowered
-/// when it is over. 2x oversampling halves the stage's time against 4x.
-fn gain_stage(gain_db: f64, ceiling_db: f64) -> String {
-    let ceiling = 10f64.powf(ceiling_db / 20.0);
-    format!(
-        "volume={}dB,aresample=96000,alimiter=limit={}:attack=5:release=80:level=false,aresample={AUDIO_RATE}",
-        num(gain_db),
-        num(ceiling)
-    )
-}
-
 /// Arguments of the sound pass: the four stems mixed, before any gain, into
-/// a 32-bit float WAV at `out` (lossless, so measuring and limiting it later
-/// loses nothing).
+/// raw 32-bit float stereo at `out` (lossless, so levelling it later loses
+/// nothing; see `level`).
 fn sound_args(m: &Manifest, film: &Path, out: &Path) -> Vec<OsString> {
     let (mut g, a) = build(m, film, None, Pass::Sound);
     let a = mix_stems(m, &mut g, &a, film);
-    // ebur128 measures the mix on its way through (it changes nothing).
     g.chains.push(format!(
-        "[{a}]aformat=sample_fmts=flt:channel_layouts=stereo,ebur128=peak=true[aout]"
+        "[{a}]aformat=sample_fmts=flt:sample_rates={AUDIO_RATE}:channel_layouts=stereo[aout]"
     ));
     let mut args = g.inputs;
     args.extend(crate::args![
@@ -490,44 +526,31 @@ fn sound_args(m: &Manifest, film: &Path, out: &Path) -> Vec<OsString> {
         g.chains.join(";"),
         "-map",
         "[aout]",
-        "-c:a",
-        "pcm_f32le",
         "-f",
-        "wav",
+        "f32le",
         out
     ]);
     args
 }
 
-/// Arguments of a gain pass over the mixed sound: the gain stage into `out`,
-/// measured on the way (ebur128 passes the sound through unchanged).
-fn gain_args(mix: &Path, gain_db: f64, ceiling_db: f64, out: &Path) -> Vec<OsString> {
-    let args = crate::args![
-        "-i",
-        file_arg(mix),
-        "-af",
-        format!(
-            "{},aformat=sample_fmts=flt:channel_layouts=stereo,ebur128=peak=true",
-            gain_stage(gain_db, ceiling_db)
-        ),
-        "-c:a",
-        "pcm_f32le",
-        "-f",
-        "wav",
-        out
-    ];
-    args.to_vec()
-}
-
 /// At most this many gain passes over the mixed sound (each under a second).
 const MAX_LEVEL_PASSES: u32 = 6;
 
-/// How close to the vibe's loudness the levelled sound must come.
-const LOUDNESS_TOLERANCE_LU: f64 = 0.4;
+/// How close to the vibe's loudness the levelled sound must come (each
+/// pass is an in-memory sweep of about 0.2 s; the AAC encode then takes
+/// 0.1–0.25 LU off).
+const LOUDNESS_TOLERANCE_LU: f64 = 0.2;
 
-/// Arguments that encode `sound` alone into `out` as the trailer carries it.
+/// Arguments that encode `sound` (raw f32 stereo) alone into `out` as the
+/// trailer carries it.
 fn aac_args(sound: &Path, out: &Path) -> Vec<OsString> {
     crate::args![
+        "-f",
+        "f32le",
+        "-ar",
+        AUDIO_RATE.to_string(),
+        "-ac",
+        "2",
         "-i",
         file_arg(sound),
         "-vn",
@@ -659,84 +682,97 @@ struct Sound {
 
 /// Mixes, levels and encodes the trailer's sound in `tmpdir` (see `render`).
 fn make_sound(m: &Manifest, film: &Path, tmpdir: &Path) -> Result<Sound> {
-    let mix = tmpdir.join("mix.wav");
-    let fin = ffmpeg::run(&sound_args(m, film, &mix), &mut |_| {})?;
-    let mix_lufs = parse_ebur128(&fin.stderr)
-        .map(|(i, _)| i)
-        .filter(|i| i.is_finite() && *i > -70.0);
+    let mix = tmpdir.join("mix.f32");
+    ffmpeg::run(&sound_args(m, film, &mix), &mut |_| {})?;
+    let samples = level::read_f32(&mix)?;
+    let mix_lufs = level::measure(&samples, AUDIO_RATE, false)?.0;
+    let lev = level::Leveller::new(samples, AUDIO_RATE);
     // Through the limiter a gain step gives a little less loudness than
-    // asked, so measure the result and correct until within 0.4 LU. Then
+    // asked, so measure the result and correct until within 0.2 LU. Then
     // check what ships: the AAC encoder overshoots the limiter's ceiling (by
     // 1.1 to 1.5 dB on the Big Buck Bunny trailers), so the ceiling comes
     // down until the encoded sound keeps the true-peak limit.
     let target = m.render.loudness_lufs;
     let tp_target = m.render.true_peak_db;
-    let mut gain = mix_lufs.map(|i| target - i);
+    // A silent mix (no film sound, no music) is left as it is.
+    let mut gain = (mix_lufs.is_finite() && mix_lufs > -70.0).then_some(target - mix_lufs);
     // The first ceiling leaves room for the usual AAC overshoot, so one
     // encode is usually enough.
     let mut ceiling_db = tp_target - 1.8;
-    let mut sound = mix.clone();
+    let leveled = tmpdir.join("level.f32");
     let encoded = tmpdir.join("sound.m4a");
-    // Loudness and true peak of `encoded`, once it holds the current `sound`.
-    let mut shipped = None;
+    let decoded = tmpdir.join("decoded.f32");
     let mut tries = 0;
     // The last (gain, loudness) point, for a secant step: at no gain the
     // loudness is the mix's own.
-    let mut last = mix_lufs.map(|i| (0.0, i));
-    while let Some(g) = gain {
+    let mut last = (0.0, mix_lufs);
+    loop {
         tries += 1;
-        let leveled = tmpdir.join(format!("level{tries}.wav"));
-        let fin = ffmpeg::run(&gain_args(&mix, g, ceiling_db, &leveled), &mut |_| {})?;
-        sound = leveled;
-        shipped = None;
-        let Some((i, _)) = parse_ebur128(&fin.stderr).filter(|(i, _)| i.is_finite()) else {
-            break;
+        let out = match gain {
+            Some(g) => lev.apply(g, ceiling_db),
+            None => lev.apply(0.0, 0.0),
         };
-        let miss = target - i;
-        if miss.abs() >= LOUDNESS_TOLERANCE_LU && tries < MAX_LEVEL_PASSES {
-            // The limiter eats part of every step: a secant step through
-            // the last two measurements, its slope kept sane.
-            let slope = match last {
-                Some((g0, i0)) if (g - g0).abs() > 0.05 => ((i - i0) / (g - g0)).clamp(0.3, 1.0),
-                _ => 1.0,
-            };
-            last = Some((g, i));
-            gain = Some(g + miss / slope);
-            continue;
+        if let Some(g) = gain {
+            let i = level::measure(&out, AUDIO_RATE, false)?.0;
+            let miss = target - i;
+            if i.is_finite() && miss.abs() >= LOUDNESS_TOLERANCE_LU && tries < MAX_LEVEL_PASSES {
+                // The limiter eats part of every step: a secant step through
+                // the last two measurements, its slope kept sane.
+                let (g0, i0) = last;
+                let slope = if (g - g0).abs() > 0.05 && i0.is_finite() {
+                    ((i - i0) / (g - g0)).clamp(0.3, 1.0)
+                } else {
+                    1.0
+                };
+                last = (g, i);
+                gain = Some(g + miss / slope);
+                continue;
+            }
         }
-        ffmpeg::run(&aac_args(&sound, &encoded), &mut |_| {})?;
-        let (lufs, tp) = measure_file(&encoded)?;
-        shipped = Some((lufs, tp));
-        if tp <= tp_target || tries >= MAX_LEVEL_PASSES {
-            break;
+        level::write_f32(&leveled, &out)?;
+        drop(out);
+        ffmpeg::run(&aac_args(&leveled, &encoded), &mut |_| {})?;
+        ffmpeg::run(&decode_args(&encoded, &decoded), &mut |_| {})?;
+        let (lufs, tp) = level::measure(&level::read_f32(&decoded)?, AUDIO_RATE, true)?;
+        if tp <= tp_target || gain.is_none() || tries >= MAX_LEVEL_PASSES {
+            return Ok(Sound {
+                encoded,
+                lufs,
+                true_peak_db: tp,
+            });
         }
         ceiling_db -= tp - tp_target + 0.2;
     }
-    let (lufs, true_peak_db) = match shipped {
-        Some(m) => m,
-        None => {
-            ffmpeg::run(&aac_args(&sound, &encoded), &mut |_| {})?;
-            measure_file(&encoded)?
-        }
-    };
-    Ok(Sound {
-        encoded,
-        lufs,
-        true_peak_db,
-    })
+}
+
+/// Arguments that decode the encoded sound back to raw f32 stereo, to
+/// measure what ships.
+fn decode_args(encoded: &Path, out: &Path) -> Vec<OsString> {
+    crate::args![
+        "-i",
+        file_arg(encoded),
+        "-vn",
+        "-ac",
+        "2",
+        "-ar",
+        AUDIO_RATE.to_string(),
+        "-f",
+        "f32le",
+        out
+    ]
+    .to_vec()
 }
 
 /// Renders the manifest into `out`, atomically: the trailer is written under
 /// a hidden temporary name in the same folder and renamed only when complete.
 ///
 /// The sound and the picture are made side by side. The sound pass mixes
-/// the four stems into a lossless WAV (no video decoded); gain passes bring
-/// that WAV to the vibe's loudness through a true-peak limiter, measuring as
-/// they go (no film decoded); the result is encoded once and its true peak
-/// checked. Meanwhile the picture pass cuts, joins and grades every clip.
-/// A last step muxes the two without re-encoding. loudnorm's own dynamic
-/// mode undershot by 1.7 LU on real trailer sound, and measuring with
-/// loudnorm cost 3.3 s per pass against 0.5 s for ebur128.
+/// the four stems into lossless raw f32 (no video decoded); in memory, a
+/// gain and a true-peak limiter bring it to the vibe's loudness, measured
+/// as they go (`level`); the result is encoded once, decoded and its true
+/// peak checked. Meanwhile the picture pass cuts, joins and grades every
+/// clip. A last step muxes the two without re-encoding. loudnorm's own
+/// dynamic mode undershot by 1.7 LU on real trailer sound.
 pub fn render(
     m: &Manifest,
     film: &Path,

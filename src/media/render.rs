@@ -1,12 +1,13 @@
 //! The render: the picture of every clip is cut from the original film in
 //! one ffmpeg filtergraph (no intermediate lossy encode), and the sound is
-//! mixed from the original film into a lossless WAV first.
+//! mixed from the original film into lossless raw f32 beside it.
 //!
-//! Each clip is its own input (`-ss IN -t LEN -i film`, an accurate seek), so
-//! ffmpeg decodes only what the trailer uses. Clips are made frame-exact
-//! (fps, trim by frame count), joined with concat or xfade and graded. The
-//! sound pass mixes the four stems; gain passes level the mix to the vibe's
-//! loudness through a true-peak limiter; the picture pass muxes the result.
+//! Each clip is its own input (`-ss IN -t LEN -i film`, an accurate seek, or
+//! a seek to the decoder's key frame before it; see `clip_seek`), so ffmpeg
+//! decodes only what the trailer uses. Clips are made frame-exact (fps, trim
+//! by frame count), joined with concat or xfade and graded. The sound pass
+//! mixes the four stems; `level` brings the mix to the vibe's loudness
+//! through a true-peak limiter in memory; a last step muxes the two.
 
 use crate::error::{Error, Result};
 use crate::manifest::{Act, Item, Manifest, SoundOverlay, SOUND_CUT_FADE_S};
@@ -533,7 +534,7 @@ fn sound_args(m: &Manifest, film: &Path, out: &Path) -> Vec<OsString> {
     args
 }
 
-/// At most this many gain passes over the mixed sound (each under a second).
+/// At most this many levelling passes over the mixed sound.
 const MAX_LEVEL_PASSES: u32 = 6;
 
 /// How close to the vibe's loudness the levelled sound must come (each

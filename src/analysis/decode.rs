@@ -172,6 +172,13 @@ pub struct DecodeSpec {
     pub side: Option<SideSpec>,
     /// Optional window (start, duration) for narrow decodes.
     pub window: Option<(f64, f64)>,
+    /// Start at the keyframe at or before this time (a segment of a split
+    /// decode): frames come out from that keyframe on, none are decoded and
+    /// thrown away, and the first frame's time says where the segment begins.
+    pub seek: Option<f64>,
+    /// Decode the picture at all; false for the side process that only
+    /// demuxes the frame grid and decodes the sound.
+    pub video: bool,
     /// Also demux every video packet's timestamp (stream copy into the
     /// `framecrc` muxer on fd 5): the frame grid, at no decoding cost.
     pub grid: bool,
@@ -181,7 +188,9 @@ pub struct DecodeSpec {
     pub field: Option<&'static str>,
 }
 
-/// A second, larger grey picture every `every_s` seconds, from the same decode.
+/// A second, larger grey picture: the first frame of every `every_s`
+/// seconds of film (counted from the film's start, so that parallel segments
+/// pick the same frames as one pass), from the same decode.
 #[derive(Debug, Clone, Copy)]
 pub struct SideSpec {
     pub width: u32,
@@ -191,6 +200,7 @@ pub struct SideSpec {
 
 /// Builds, on the side-stream reader thread, the consumer of side frames
 /// (time, grey pixels); the consumer itself need not be `Send`.
+/// Side frames come with their own timestamps (a `showinfo@side` filter).
 pub type SideSinkFactory = Box<dyn FnOnce() -> Box<dyn FnMut(f64, &[u8])> + Send>;
 
 /// What the pass reports besides the frames.
@@ -206,6 +216,8 @@ pub struct PassReport {
     /// Presentation time of every video packet (sorted), when `grid` was asked.
     pub grid: Vec<f64>,
     pub stderr_tail: String,
+    /// `on_frame` asked to stop before the end.
+    pub stopped: bool,
 }
 
 fn base_args(spec: &DecodeSpec) -> Vec<String> {
@@ -227,13 +239,26 @@ fn base_args(spec: &DecodeSpec) -> Vec<String> {
 /// Video goes to stdout as yuv420p; frame timestamps come from the `showinfo`
 /// filter on stderr (one line per frame, in the same order); audio goes to
 /// fd 3 as s16le mono so picture and sound are decoded in one process.
+/// `on_frame` returns false to stop early: ffmpeg is then killed (a segment
+/// of a split decode that has reached the next segment).
 pub fn run_pass(
     film: &Path,
     spec: &DecodeSpec,
-    on_frame: &mut dyn FnMut(&Frame<'_>),
+    on_frame: &mut dyn FnMut(&Frame<'_>) -> bool,
     side_sink: Option<SideSinkFactory>,
 ) -> Result<PassReport, AnalysisError> {
     let mut args = base_args(spec);
+    if let Some(ss) = spec.seek {
+        // Keyframe seek: decoding starts at the keyframe before `ss` and
+        // every frame from there is output, with the film's own times.
+        args.extend(["-noaccurate_seek".into(), "-ss".into(), format!("{ss:.6}")]);
+    }
+    if spec.window.is_none() {
+        // Times counted from the container's start as in the narrow
+        // re-decodes, and the same in every segment of a split decode:
+        // keep the stream's own timestamps, shifted by the start time only.
+        args.extend(["-copyts".into(), "-start_at_zero".into()]);
+    }
     if let Some((ss, dur)) = spec.window {
         // Input-side seek and length, counted like the main pass' times from
         // the film's start (ffmpeg adds the container's start time to -ss);
@@ -251,27 +276,29 @@ pub fn run_pass(
     let mut cmd = Command::new("ffmpeg");
     cmd.args(&args).arg(ff_input(film));
     let mut out: Vec<String> = Vec::new();
-    out.extend([
-        "-map".into(),
-        "0:v:0".into(),
-        "-vf".into(),
-        format!(
-            "{}scale={}:{}:flags={},format=yuv420p,showinfo",
-            spec.field
-                .map(|f| format!("field=type={f},"))
-                .unwrap_or_default(),
-            spec.width,
-            spec.height,
-            spec.scale_flags
-        ),
-        "-fps_mode".into(),
-        "passthrough".into(),
-        "-f".into(),
-        "rawvideo".into(),
-        "-pix_fmt".into(),
-        "yuv420p".into(),
-        "pipe:1".into(),
-    ]);
+    if spec.video {
+        out.extend([
+            "-map".into(),
+            "0:v:0".into(),
+            "-vf".into(),
+            format!(
+                "{}scale={}:{}:flags={},format=yuv420p,showinfo",
+                spec.field
+                    .map(|f| format!("field=type={f},"))
+                    .unwrap_or_default(),
+                spec.width,
+                spec.height,
+                spec.scale_flags
+            ),
+            "-fps_mode".into(),
+            "passthrough".into(),
+            "-f".into(),
+            "rawvideo".into(),
+            "-pix_fmt".into(),
+            "yuv420p".into(),
+            "pipe:1".into(),
+        ]);
+    }
     let audio_pipe = if spec.audio {
         out.extend([
             "-map".into(),
@@ -290,15 +317,21 @@ pub fn run_pass(
         None
     };
     let side = match (spec.side, side_sink) {
-        (Some(sd), Some(sink)) => {
+        (Some(sd), Some(sink)) if spec.video => {
+            // The first frame of each `every_s` slot of film time (the
+            // same frames whichever segment decodes them), with its time
+            // from a second, named showinfo.
             out.extend([
                 "-map".into(),
                 "0:v:0".into(),
                 "-an".into(),
                 "-vf".into(),
                 format!(
-                    "fps=1/{}:round=down,scale={}:{}:flags=bilinear,format=gray",
-                    sd.every_s, sd.width, sd.height
+                    "select='isnan(prev_selected_t)+gte(floor(t/{e})-floor(prev_selected_t/{e})\\,1)',\
+                     scale={}:{}:flags=bilinear,format=gray,showinfo@side",
+                    sd.width,
+                    sd.height,
+                    e = sd.every_s
                 ),
                 "-fps_mode".into(),
                 "passthrough".into(),
@@ -383,15 +416,16 @@ pub fn run_pass(
             parse_framecrc(&text)
         })
     });
+    let (side_tx, side_rx) = std::sync::mpsc::channel::<f64>();
     let side_thread = side.map(|(sd, sink, (r, _))| {
         let mut f = file_from_fd(r);
         std::thread::spawn(move || {
             let mut sink = sink();
             let mut buf = vec![0u8; (sd.width * sd.height) as usize];
-            let mut k = 0u64;
             while f.read_exact(&mut buf).is_ok() {
-                sink(k as f64 * sd.every_s, &buf);
-                k += 1;
+                // showinfo@side prints the frame's line before it is muxed.
+                let Ok(t) = side_rx.recv() else { break };
+                sink(t, &buf);
             }
         })
     });
@@ -432,10 +466,17 @@ pub fn run_pass(
         .stderr
         .take()
         .ok_or_else(|| ff_err(film, "no stderr pipe"))?;
+    // A segment that starts mid-film has no frame before its first one:
+    // errors before it are stamped -inf (the caller keeps its own range).
+    let first_t = if spec.seek.is_some() {
+        f64::NEG_INFINITY
+    } else {
+        0.0
+    };
     let err_thread = std::thread::spawn(move || {
         let mut errors = 0usize;
         let mut error_times = Vec::new();
-        let mut last_t = 0.0;
+        let mut last_t = first_t;
         let mut tail: std::collections::VecDeque<String> = Default::default();
         for line in BufReader::new(stderr).split(b'\n') {
             let Ok(line) = line else { break };
@@ -448,6 +489,14 @@ pub fn run_pass(
                 if let Some(t) = t {
                     last_t = t;
                     let _ = tx.send((t, ty));
+                }
+                continue;
+            }
+            if line.contains("showinfo@side") {
+                if line.contains(" n:") {
+                    if let Some(t) = field(&line, "pts_time:").and_then(|s| s.parse::<f64>().ok()) {
+                        let _ = side_tx.send(t);
+                    }
                 }
                 continue;
             }
@@ -478,16 +527,21 @@ pub fn run_pass(
         .ok_or_else(|| ff_err(film, "no stdout pipe"))?;
     let mut frames = 0usize;
     let mut last_t = f64::NEG_INFINITY;
-    while stdout.read_exact(&mut buf).is_ok() {
+    let mut stopped = false;
+    while spec.video && stdout.read_exact(&mut buf).is_ok() {
         // showinfo prints the frame's line before the frame reaches the muxer.
         let (t, ty) = rx.recv().unwrap_or((last_t + 0.04, '?'));
         last_t = t;
-        on_frame(&Frame {
+        frames += 1;
+        if !on_frame(&Frame {
             t,
             pict_type: ty,
             yuv: &buf,
-        });
-        frames += 1;
+        }) {
+            stopped = true;
+            let _ = child.kill();
+            break;
+        }
     }
     drop(stdout);
     let status = child.wait().map_err(|e| ff_err(film, e.to_string()))?;
@@ -498,7 +552,7 @@ pub fn run_pass(
         err_thread.join().unwrap_or((0, Vec::new(), String::new()));
     let grid = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     let audio_energy = audio_thread.and_then(|h| h.join().ok()).unwrap_or_default();
-    if frames == 0 && spec.window.is_none() {
+    if frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
         return Err(ff_err(
             film,
             format!(
@@ -514,6 +568,7 @@ pub fn run_pass(
         error_times,
         grid,
         stderr_tail,
+        stopped,
     })
 }
 

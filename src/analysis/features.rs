@@ -241,6 +241,18 @@ impl Extractor {
         }
     }
 
+    /// The analysed frame interval has been measured (the dissolve widths are fixed).
+    pub fn measured(&self) -> bool {
+        !self.half.is_empty()
+    }
+
+    /// Use the dissolve widths another extractor measured, before the first
+    /// frame: a later segment of the film then computes exactly the same
+    /// statistics as one pass over the whole film would.
+    pub fn set_halves(&mut self, half: Vec<usize>) {
+        self.half = half;
+    }
+
     /// The dissolve half-widths used (for the dissolve detector).
     pub fn halves(&self) -> Vec<usize> {
         if self.half.is_empty() {

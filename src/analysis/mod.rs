@@ -9,6 +9,7 @@ pub mod detect;
 pub mod eval;
 pub mod faces;
 pub mod features;
+pub mod segments;
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,10 @@ pub struct AnalyseOptions {
     /// frame is then one jump, not two half jumps that read as motion.
     #[serde(default = "yes")]
     pub deinterlace: bool,
+    /// Decode films of 10 s and more as two segments in parallel (see
+    /// [`segments`]); the statistics are the same as from one pass.
+    #[serde(default = "yes")]
+    pub split: bool,
 }
 
 fn yes() -> bool {
@@ -96,6 +101,7 @@ impl Default for AnalyseOptions {
             face_every_s: 4.0,
             face_width: 320,
             deinterlace: true,
+            split: true,
         }
     }
 }
@@ -267,8 +273,6 @@ fn analyse_info(
     progress: &mut dyn FnMut(f64),
 ) -> Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError> {
     let (aw, ah) = analysis_size(info.width, info.height, opts.analysis_width);
-    let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
-    let mut next_report = 0.0;
     let mut spec = decode::DecodeSpec {
         width: aw,
         height: ah,
@@ -279,6 +283,8 @@ fn analyse_info(
         scale_flags: opts.scale_flags.clone(),
         side: None,
         window: None,
+        seek: None,
+        video: true,
         // The grid matters only where frames are skipped; without skipping
         // every frame's own timestamp is decoded anyway.
         grid: opts.skip_nonref,
@@ -299,50 +305,57 @@ fn analyse_info(
             });
         }
     }
-    let (face_tx, face_rx) = std::sync::mpsc::channel::<faces::FaceSample>();
-    let sink: Option<decode::SideSinkFactory> = face_model.as_ref().map(|m| {
-        let m = m.clone();
-        let tx = face_tx.clone();
-        let f: decode::SideSinkFactory = Box::new(move || {
-            let mut det = faces::FaceDetector::load(&m).ok();
-            Box::new(move |t: f64, gray: &[u8]| {
-                if let Some(d) = det.as_mut() {
-                    let _ = tx.send(d.detect(t, gray, fw, fh));
-                }
+    // Face samples, tagged with the segment that decoded them.
+    let (face_tx, face_rx) = std::sync::mpsc::channel::<(usize, faces::FaceSample)>();
+    let split_at = if opts.split {
+        segments::split_point(info.duration_s)
+    } else {
+        None
+    };
+    let sinks: Vec<Option<decode::SideSinkFactory>> = (0..if split_at.is_some() { 2 } else { 1 })
+        .map(|seg| {
+            face_model.as_ref().map(|m| {
+                let m = m.clone();
+                let tx = face_tx.clone();
+                let f: decode::SideSinkFactory = Box::new(move || {
+                    let mut det = faces::FaceDetector::load(&m).ok();
+                    Box::new(move |t: f64, gray: &[u8]| {
+                        if let Some(d) = det.as_mut() {
+                            let _ = tx.send((seg, d.detect(t, gray, fw, fh)));
+                        }
+                    })
+                });
+                f
             })
-        });
-        f
-    });
+        })
+        .collect();
     drop(face_tx);
-    spec.side = sink.as_ref().map(|_| decode::SideSpec {
+    spec.side = face_model.as_ref().map(|_| decode::SideSpec {
         width: fw,
         height: fh,
         every_s: opts.face_every_s.max(0.1),
     });
-    let report = decode::run_pass(
-        film,
-        &spec,
-        &mut |f| {
-            ex.push(f.t, 0, f.yuv);
-            if let Some(s) = ex.stats.last_mut() {
-                s.intra = f.pict_type == 'I';
-            }
-            if f.t >= next_report {
-                progress(f.t);
-                next_report = f.t + 1.0;
-            }
-        },
-        sink,
-    )?;
-    let face_samples: Vec<faces::FaceSample> = face_rx.try_iter().collect();
+    let decoded = segments::decode(film, &spec, 1.0 / info.fps, split_at, sinks, progress)?;
+    let face_samples: Vec<faces::FaceSample> = face_rx
+        .try_iter()
+        .filter(|(seg, f)| match decoded.join {
+            None => *seg == 0,
+            Some(j) => (*seg == 0 && f.t < j) || (*seg == 1 && f.t >= j),
+        })
+        .map(|(_, f)| f)
+        .collect();
+    let report = decoded.report;
     let faces_source = if face_model.is_some() && !face_samples.is_empty() {
         "seetaface"
     } else {
         "skin_proxy"
     };
     let grid = report.grid.clone();
-    let halves = ex.halves();
-    let mut stats = ex.stats;
+    let halves = decoded.halves;
+    let mut stats = decoded.stats;
+    // Side frames arrive in decoding order per segment; keep them in time order.
+    let mut face_samples = face_samples;
+    face_samples.sort_by(|a, b| a.t.total_cmp(&b.t));
     // Timestamps can repeat or go backwards in broken files; keep order sane.
     for i in 1..stats.len() {
         if stats[i].t <= stats[i - 1].t {
@@ -529,6 +542,8 @@ fn refine_cut(
         scale_flags: opts.scale_flags.clone(),
         side: None,
         window: Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
+        seek: None,
+        video: true,
         grid: false,
         field: info.field.filter(|_| opts.deinterlace),
     };
@@ -543,6 +558,7 @@ fn refine_cut(
             if f.t >= w0 && f.t < w1 {
                 ex.push(f.t, 0, f.yuv)
             }
+            true
         },
         None,
     )?;

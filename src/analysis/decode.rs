@@ -118,8 +118,15 @@ pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
 /// the decoder skips non-reference frames, and right for variable frame rate.
 /// Sorted and deduplicated; empty when timestamps are missing.
 pub fn parse_framecrc(text: &str) -> Vec<f64> {
+    parse_framecrc_keys(text).0
+}
+
+/// [`parse_framecrc`], plus the sorted times of the key packets (where a
+/// seek lands: a narrow re-decode starts at the last one before it).
+pub fn parse_framecrc_keys(text: &str) -> (Vec<f64>, Vec<f64>) {
     let mut tb = None;
     let mut t: Vec<f64> = Vec::new();
+    let mut keys: Vec<f64> = Vec::new();
     for line in text.lines() {
         if let Some(r) = line.strip_prefix("#tb 0:") {
             tb = parse_rate(r.trim());
@@ -128,19 +135,31 @@ pub fn parse_framecrc(text: &str) -> Vec<f64> {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let Some(tb) = tb else { return Vec::new() };
+        let Some(tb) = tb else {
+            return (Vec::new(), Vec::new());
+        };
         let Some(pts) = line
             .split(',')
             .nth(2)
             .and_then(|x| x.trim().parse::<i64>().ok())
         else {
-            return Vec::new(); // N/A timestamps: no usable grid
+            return (Vec::new(), Vec::new()); // N/A timestamps: no usable grid
         };
         t.push(pts as f64 * tb);
+        // Flags are printed only when they are not just "key".
+        let key = match line.split(", F=0x").nth(1) {
+            Some(f) => u32::from_str_radix(f.trim(), 16).is_ok_and(|f| f & 1 == 1),
+            None => true,
+        };
+        if key {
+            keys.push(pts as f64 * tb);
+        }
     }
-    t.sort_by(|a, b| a.total_cmp(b));
-    t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    t
+    for v in [&mut t, &mut keys] {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    }
+    (t, keys)
 }
 
 /// One decoded analysis frame.
@@ -215,6 +234,8 @@ pub struct PassReport {
     pub error_times: Vec<f64>,
     /// Presentation time of every video packet (sorted), when `grid` was asked.
     pub grid: Vec<f64>,
+    /// Presentation times of the key packets (sorted), with the grid.
+    pub keyframes: Vec<f64>,
     pub stderr_tail: String,
     /// `on_frame` asked to stop before the end.
     pub stopped: bool,
@@ -413,7 +434,7 @@ pub fn run_pass(
         std::thread::spawn(move || {
             let mut text = String::new();
             let _ = f.read_to_string(&mut text);
-            parse_framecrc(&text)
+            parse_framecrc_keys(&text)
         })
     });
     let (side_tx, side_rx) = std::sync::mpsc::channel::<f64>();
@@ -550,7 +571,7 @@ pub fn run_pass(
     }
     let (decode_errors, error_times, stderr_tail) =
         err_thread.join().unwrap_or((0, Vec::new(), String::new()));
-    let grid = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
+    let (grid, keyframes) = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     let audio_energy = audio_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     if frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
         return Err(ff_err(
@@ -567,9 +588,116 @@ pub fn run_pass(
         decode_errors,
         error_times,
         grid,
+        keyframes,
         stderr_tail,
         stopped,
     })
+}
+
+/// Decode several short windows `(start, duration)` of the film in ONE
+/// ffmpeg process: one input per window (each seeks on its own), every
+/// window scaled like the main pass and concatenated into one rawvideo
+/// stream on stdout. One process start instead of one per window, and the
+/// decoder threads of a full decode keep both cores busy. `on_frame` gets
+/// the output frames in order; the result holds each window's frame times:
+/// the first `r[0].len()` frames were window 0's, and so on.
+pub fn run_windows(
+    film: &Path,
+    spec: &DecodeSpec,
+    windows: &[(f64, f64)],
+    on_frame: &mut dyn FnMut(&[u8]),
+) -> Result<Vec<Vec<f64>>, AnalysisError> {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"]);
+    cmd.args(["-copyts", "-start_at_zero"]);
+    let mut graph = String::new();
+    for (k, &(ss, dur)) in windows.iter().enumerate() {
+        if spec.skip_loop_filter {
+            cmd.args(["-skip_loop_filter", "all"]);
+        }
+        if spec.threads > 0 {
+            cmd.args(["-threads", &spec.threads.to_string()]);
+        }
+        cmd.args(["-ss", &format!("{ss:.6}"), "-t", &format!("{dur:.6}"), "-i"])
+            .arg(ff_input(film));
+        graph.push_str(&format!(
+            "[{k}:v:0]{}scale={}:{}:flags={},format=yuv420p,setsar=1,showinfo@w{k}[v{k}];",
+            spec.field
+                .map(|f| format!("field=type={f},"))
+                .unwrap_or_default(),
+            spec.width,
+            spec.height,
+            spec.scale_flags
+        ));
+    }
+    for k in 0..windows.len() {
+        graph.push_str(&format!("[v{k}]"));
+    }
+    graph.push_str(&format!("concat=n={}:v=1:a=0[out]", windows.len()));
+    cmd.args(["-filter_complex", &graph, "-map", "[out]"])
+        .args([
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg("pipe:1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ff_err(film, format!("cannot run ffmpeg: {e}")))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| ff_err(film, "no stderr pipe"))?;
+    let n = windows.len();
+    let err_thread = std::thread::spawn(move || {
+        let mut times = vec![Vec::new(); n];
+        let mut tail = String::new();
+        for line in BufReader::new(stderr).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line);
+            let Some(rest) = line.split("[showinfo@w").nth(1) else {
+                tail = line.into_owned();
+                continue;
+            };
+            let k = rest.split(' ').next().and_then(|k| k.parse::<usize>().ok());
+            let t = field(&line, "pts_time:").and_then(|s| s.parse::<f64>().ok());
+            if let (Some(k), Some(t), true) = (k, t, line.contains(" n:")) {
+                if let Some(v) = times.get_mut(k) {
+                    v.push(t);
+                }
+            }
+        }
+        (times, tail)
+    });
+    let mut buf = vec![0u8; (spec.width * spec.height * 3 / 2) as usize];
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| ff_err(film, "no stdout pipe"))?;
+    let mut frames = 0usize;
+    while stdout.read_exact(&mut buf).is_ok() {
+        on_frame(&buf);
+        frames += 1;
+    }
+    drop(stdout);
+    let status = child.wait().map_err(|e| ff_err(film, e.to_string()))?;
+    let (times, tail) = err_thread
+        .join()
+        .map_err(|_| ff_err(film, "stderr reader panicked"))?;
+    let counted: usize = times.iter().map(Vec::len).sum();
+    if !status.success() || counted != frames {
+        return Err(ff_err(
+            film,
+            format!("narrow re-decode of {n} windows failed ({frames} frames for {counted} times, exit {status}): {tail}"),
+        ));
+    }
+    Ok(times)
 }
 
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
@@ -662,6 +790,10 @@ mod tests {
         let g = parse_framecrc(text);
         assert_eq!(g.len(), 3);
         assert!((g[1] - 1024.0 / 12288.0).abs() < 1e-12 && g[0] == 0.0);
+        // Only the first packet is a key packet (no flags printed).
+        assert_eq!(parse_framecrc_keys(text).1, vec![0.0]);
+        let k = parse_framecrc_keys("#tb 0: 1/10\n0, 0, 0, 1, 9, 0x0\n0, 1, 1, 1, 9, 0x0, F=0x0\n0, 2, 2, 1, 9, 0x0, F=0x1\n");
+        assert_eq!(k.1, vec![0.0, 0.2]);
         // No time base, or a packet without a timestamp: no usable grid.
         assert!(parse_framecrc("0, 0, 0, 512, 10, 0x0\n").is_empty());
         assert!(parse_framecrc("#tb 0: 1/25\n0, 0, N/A, 1, 10, 0x0\n").is_empty());

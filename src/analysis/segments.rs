@@ -84,6 +84,7 @@ pub fn decode(
     film: &Path,
     spec: &DecodeSpec,
     min_step_s: f64,
+    duration_s: f64,
     split_at: Option<f64>,
     mut sinks: Vec<Option<SideSinkFactory>>,
     progress: &mut dyn FnMut(f64),
@@ -209,14 +210,19 @@ pub fn decode(
         let idx = need_index
             .then(|| sc.spawn(move || decode::run_pass(film, &spec_idx, &mut |_| true, None)));
         drop(prog_tx);
-        // Progress: film seconds done by both segments together.
-        let (mut done, mut first) = ([0.0f64; 2], [f64::NAN; 2]);
+        // Progress: film seconds covered by both segments together (the
+        // first counts up to where the second starts), never going back.
+        let (mut at, mut b_start, mut last) = ([0.0f64; 2], f64::INFINITY, 0.0f64);
         for (i, t) in prog_rx {
-            if first[i].is_nan() {
-                first[i] = t;
+            if i == 1 {
+                b_start = b_start.min(t);
             }
-            done[i] = t - first[i];
-            progress(done[0] + done[1]);
+            at[i] = t;
+            let covered = at[0].min(b_start) + (at[1] - b_start).max(0.0);
+            if covered > last {
+                last = covered.min(duration_s);
+                progress(last);
+            }
         }
         let (rep_a, ex_a) = a.join().map_err(|_| AnalysisError::Ffmpeg {
             film: film.to_path_buf(),
@@ -272,6 +278,7 @@ pub fn decode(
             report.decode_errors += ix.decode_errors;
             report.audio_energy = ix.audio_energy;
             report.grid = ix.grid;
+            report.keyframes = ix.keyframes;
         }
         Ok(Decoded {
             stats,

@@ -203,6 +203,10 @@ pub struct FilmAnalysis {
     pub analysis_height: u32,
     /// Cuts placed by a narrow re-decode around a skipped frame.
     pub refined_cuts: usize,
+    /// Film segments the main pass was decoded in, side by side (1 or 2;
+    /// see [`segments`]); the statistics do not depend on it.
+    #[serde(default)]
+    pub decode_segments: usize,
     /// The stream said it was interlaced (and only its first field was analysed
     /// unless `AnalyseOptions::deinterlace` was off).
     #[serde(default)]
@@ -353,6 +357,7 @@ fn analyse_info(
         .map(|(_, f)| f)
         .collect();
     let report = decoded.report;
+    let join = decoded.join;
     let faces_source = if face_model.is_some() && !face_samples.is_empty() {
         "seetaface"
     } else {
@@ -520,6 +525,7 @@ fn analyse_info(
         analysis_width: aw,
         analysis_height: ah,
         refined_cuts,
+        decode_segments: if join.is_some() { 2 } else { 1 },
         interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
     };
@@ -1036,6 +1042,7 @@ mod tests {
             analysis_width: 160,
             analysis_height: 90,
             refined_cuts: 0,
+            decode_segments: 1,
             interlaced: false,
             faces_source: "skin_proxy".into(),
         }

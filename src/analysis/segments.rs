@@ -43,9 +43,12 @@ pub const SPLIT_MIN_S: f64 = 10.0;
 
 /// How the film is cut in two: the second segment starts at the keyframe
 /// before this time (a little before the middle, because the first segment
-/// also decodes the warm-up and the look-ahead around the join).
+/// also decodes the warm-up and the look-ahead around the join). `None`:
+/// one pass (a short film, or a single core, where two processes only add
+/// their start and the overlap).
 pub fn split_point(duration_s: f64) -> Option<f64> {
-    (duration_s >= SPLIT_MIN_S).then(|| duration_s / 2.0 - 1.0)
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (duration_s >= SPLIT_MIN_S && cores >= 2).then(|| duration_s / 2.0 - 1.0)
 }
 
 /// Where the join stands, shared by the two segment threads.

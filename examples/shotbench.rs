@@ -1,6 +1,6 @@
 //! Manual runs and the benchmark's helper.
 //!   shotbench analyse FILM [--full] [--no-trust] [--scale FLAGS] [--stats OUT.json]
-//                  [--no-faces] [--face-every S] [--face-width PX] → FilmAnalysis JSON on stdout
+//                  [--no-faces] [--face-every S] [--face-width PX] [--no-split] → FilmAnalysis JSON on stdout
 //!   shotbench score TRUTH.json ours ANALYSIS.json   → one score line as JSON
 //!   shotbench score TRUTH.json csv SCENES.csv       → (PySceneDetect list-scenes)
 use std::path::Path;
@@ -27,6 +27,9 @@ fn main() -> ExitCode {
             }
             if let Some(i) = args.iter().position(|a| a == "--face-width") {
                 o.face_width = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(320);
+            }
+            if args.iter().any(|a| a == "--no-split") {
+                o.split = false;
             }
             if args.iter().any(|a| a == "--no-trust") {
                 o.trust_keyframes = false;

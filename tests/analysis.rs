@@ -265,6 +265,40 @@ fn damage_mid_film_is_survived_and_reported() {
 }
 
 #[test]
+fn two_segments_side_by_side_give_the_statistics_of_one_pass() {
+    // The TED clip (62 s, cuts between speaker and audience, sound) decoded
+    // as two parallel segments and as one: every per-frame statistic, every
+    // boundary and the loudness curve must be the same.
+    let film = fixtures().join("ted/test.mp4");
+    let run = |split| {
+        let o = an::AnalyseOptions {
+            split,
+            ..Default::default()
+        };
+        an::analyse_with_stats(&film, &o, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (two, two_stats) = run(true);
+    let (one, one_stats) = run(false);
+    // One core: no split (nothing to gain from a second process).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(
+        (two.decode_segments, one.decode_segments),
+        (if cores >= 2 { 2 } else { 1 }, 1)
+    );
+    assert!(two.boundaries.len() >= 3, "{:?}", two.boundaries);
+    assert_eq!(two.boundaries, one.boundaries);
+    assert_eq!(two_stats.len(), one_stats.len());
+    for (a, b) in two_stats.iter().zip(&one_stats) {
+        assert_eq!(a, b, "frame at {} s differs", b.t);
+    }
+    assert_eq!(two.loudness_curve, one.loudness_curve);
+    assert_eq!(
+        (two.frame_count, two.refined_cuts),
+        (one.frame_count, one.refined_cuts)
+    );
+}
+
+#[test]
 fn single_shot_short_clip_has_no_boundary() {
     let fx = fixtures();
     let a = analyse(&fx.join("bbb_short.mp4"));

@@ -118,8 +118,15 @@ pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
 /// the decoder skips non-reference frames, and right for variable frame rate.
 /// Sorted and deduplicated; empty when timestamps are missing.
 pub fn parse_framecrc(text: &str) -> Vec<f64> {
+    parse_framecrc_keys(text).0
+}
+
+/// [`parse_framecrc`], plus the sorted times of the key packets (where a
+/// seek lands: a narrow re-decode starts at the last one before it).
+pub fn parse_framecrc_keys(text: &str) -> (Vec<f64>, Vec<f64>) {
     let mut tb = None;
     let mut t: Vec<f64> = Vec::new();
+    let mut keys: Vec<f64> = Vec::new();
     for line in text.lines() {
         if let Some(r) = line.strip_prefix("#tb 0:") {
             tb = parse_rate(r.trim());
@@ -128,19 +135,31 @@ pub fn parse_framecrc(text: &str) -> Vec<f64> {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let Some(tb) = tb else { return Vec::new() };
+        let Some(tb) = tb else {
+            return (Vec::new(), Vec::new());
+        };
         let Some(pts) = line
             .split(',')
             .nth(2)
             .and_then(|x| x.trim().parse::<i64>().ok())
         else {
-            return Vec::new(); // N/A timestamps: no usable grid
+            return (Vec::new(), Vec::new()); // N/A timestamps: no usable grid
         };
         t.push(pts as f64 * tb);
+        // Flags are printed only when they are not just "key".
+        let key = match line.split(", F=0x").nth(1) {
+            Some(f) => u32::from_str_radix(f.trim(), 16).is_ok_and(|f| f & 1 == 1),
+            None => true,
+        };
+        if key {
+            keys.push(pts as f64 * tb);
+        }
     }
-    t.sort_by(|a, b| a.total_cmp(b));
-    t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    t
+    for v in [&mut t, &mut keys] {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    }
+    (t, keys)
 }
 
 /// One decoded analysis frame.
@@ -174,6 +193,13 @@ pub struct DecodeSpec {
     pub side: Option<SideSpec>,
     /// Optional window (start, duration) for narrow decodes.
     pub window: Option<(f64, f64)>,
+    /// Start at the keyframe at or before this time (a segment of a split
+    /// decode): frames come out from that keyframe on, none are decoded and
+    /// thrown away, and the first frame's time says where the segment begins.
+    pub seek: Option<f64>,
+    /// Decode the picture at all; false for the side process that only
+    /// demuxes the frame grid and decodes the sound.
+    pub video: bool,
     /// Also demux every video packet's timestamp (stream copy into the
     /// `framecrc` muxer on fd 5): the frame grid, at no decoding cost.
     pub grid: bool,
@@ -183,7 +209,9 @@ pub struct DecodeSpec {
     pub field: Option<&'static str>,
 }
 
-/// A second, larger grey picture every `every_s` seconds, from the same decode.
+/// A second, larger grey picture: the first frame of every `every_s`
+/// seconds of film (counted from the film's start, so that parallel segments
+/// pick the same frames as one pass), from the same decode.
 #[derive(Debug, Clone, Copy)]
 pub struct SideSpec {
     pub width: u32,
@@ -193,6 +221,7 @@ pub struct SideSpec {
 
 /// Builds, on the side-stream reader thread, the consumer of side frames
 /// (time, grey pixels); the consumer itself need not be `Send`.
+/// Side frames come with their own timestamps (a `showinfo@side` filter).
 pub type SideSinkFactory = Box<dyn FnOnce() -> Box<dyn FnMut(f64, &[u8])> + Send>;
 
 /// What the pass reports besides the frames.
@@ -207,7 +236,11 @@ pub struct PassReport {
     pub error_times: Vec<f64>,
     /// Presentation time of every video packet (sorted), when `grid` was asked.
     pub grid: Vec<f64>,
+    /// Presentation times of the key packets (sorted), with the grid.
+    pub keyframes: Vec<f64>,
     pub stderr_tail: String,
+    /// `on_frame` asked to stop before the end.
+    pub stopped: bool,
 }
 
 fn base_args(spec: &DecodeSpec) -> Vec<String> {
@@ -229,13 +262,26 @@ fn base_args(spec: &DecodeSpec) -> Vec<String> {
 /// Video goes to stdout as yuv420p; frame timestamps come from the `showinfo`
 /// filter on stderr (one line per frame, in the same order); audio goes to
 /// fd 3 as s16le mono so picture and sound are decoded in one process.
+/// `on_frame` returns false to stop early: ffmpeg is then killed (a segment
+/// of a split decode that has reached the next segment).
 pub fn run_pass(
     film: &Path,
     spec: &DecodeSpec,
-    on_frame: &mut dyn FnMut(&Frame<'_>),
+    on_frame: &mut dyn FnMut(&Frame<'_>) -> bool,
     side_sink: Option<SideSinkFactory>,
 ) -> Result<PassReport, AnalysisError> {
     let mut args = base_args(spec);
+    if let Some(ss) = spec.seek {
+        // Keyframe seek: decoding starts at the keyframe before `ss` and
+        // every frame from there is output, with the film's own times.
+        args.extend(["-noaccurate_seek".into(), "-ss".into(), format!("{ss:.6}")]);
+    }
+    if spec.window.is_none() {
+        // Times counted from the container's start as in the narrow
+        // re-decodes, and the same in every segment of a split decode:
+        // keep the stream's own timestamps, shifted by the start time only.
+        args.extend(["-copyts".into(), "-start_at_zero".into()]);
+    }
     if let Some((ss, dur)) = spec.window {
         // Input-side seek and length, counted like the main pass' times from
         // the film's start (ffmpeg adds the container's start time to -ss);
@@ -253,27 +299,29 @@ pub fn run_pass(
     let mut cmd = Command::new("ffmpeg");
     cmd.args(&args).arg(ff_input(film));
     let mut out: Vec<String> = Vec::new();
-    out.extend([
-        "-map".into(),
-        "0:v:0".into(),
-        "-vf".into(),
-        format!(
-            "{}scale={}:{}:flags={},format=yuv420p,showinfo",
-            spec.field
-                .map(|f| format!("field=type={f},"))
-                .unwrap_or_default(),
-            spec.width,
-            spec.height,
-            spec.scale_flags
-        ),
-        "-fps_mode".into(),
-        "passthrough".into(),
-        "-f".into(),
-        "rawvideo".into(),
-        "-pix_fmt".into(),
-        "yuv420p".into(),
-        "pipe:1".into(),
-    ]);
+    if spec.video {
+        out.extend([
+            "-map".into(),
+            "0:v:0".into(),
+            "-vf".into(),
+            format!(
+                "{}scale={}:{}:flags={},format=yuv420p,showinfo",
+                spec.field
+                    .map(|f| format!("field=type={f},"))
+                    .unwrap_or_default(),
+                spec.width,
+                spec.height,
+                spec.scale_flags
+            ),
+            "-fps_mode".into(),
+            "passthrough".into(),
+            "-f".into(),
+            "rawvideo".into(),
+            "-pix_fmt".into(),
+            "yuv420p".into(),
+            "pipe:1".into(),
+        ]);
+    }
     let audio_pipe = if spec.audio {
         out.extend([
             "-map".into(),
@@ -292,15 +340,21 @@ pub fn run_pass(
         None
     };
     let side = match (spec.side, side_sink) {
-        (Some(sd), Some(sink)) => {
+        (Some(sd), Some(sink)) if spec.video => {
+            // The first frame of each `every_s` slot of film time (the
+            // same frames whichever segment decodes them), with its time
+            // from a second, named showinfo.
             out.extend([
                 "-map".into(),
                 "0:v:0".into(),
                 "-an".into(),
                 "-vf".into(),
                 format!(
-                    "fps=1/{}:round=down,scale={}:{}:flags=bilinear,format=gray",
-                    sd.every_s, sd.width, sd.height
+                    "select='isnan(prev_selected_t)+gte(floor(t/{e})-floor(prev_selected_t/{e})\\,1)',\
+                     scale={}:{}:flags=bilinear,format=gray,showinfo@side",
+                    sd.width,
+                    sd.height,
+                    e = sd.every_s
                 ),
                 "-fps_mode".into(),
                 "passthrough".into(),
@@ -382,18 +436,19 @@ pub fn run_pass(
         std::thread::spawn(move || {
             let mut text = String::new();
             let _ = f.read_to_string(&mut text);
-            parse_framecrc(&text)
+            parse_framecrc_keys(&text)
         })
     });
+    let (side_tx, side_rx) = std::sync::mpsc::channel::<f64>();
     let side_thread = side.map(|(sd, sink, (r, _))| {
         let mut f = file_from_fd(r);
         std::thread::spawn(move || {
             let mut sink = sink();
             let mut buf = vec![0u8; (sd.width * sd.height) as usize];
-            let mut k = 0u64;
             while f.read_exact(&mut buf).is_ok() {
-                sink(k as f64 * sd.every_s, &buf);
-                k += 1;
+                // showinfo@side prints the frame's line before it is muxed.
+                let Ok(t) = side_rx.recv() else { break };
+                sink(t, &buf);
             }
         })
     });
@@ -434,10 +489,17 @@ pub fn run_pass(
         .stderr
         .take()
         .ok_or_else(|| ff_err(film, "no stderr pipe"))?;
+    // A segment that starts mid-film has no frame before its first one:
+    // errors before it are stamped -inf (the caller keeps its own range).
+    let first_t = if spec.seek.is_some() {
+        f64::NEG_INFINITY
+    } else {
+        0.0
+    };
     let err_thread = std::thread::spawn(move || {
         let mut errors = 0usize;
         let mut error_times = Vec::new();
-        let mut last_t = 0.0;
+        let mut last_t = first_t;
         let mut tail: std::collections::VecDeque<String> = Default::default();
         for line in BufReader::new(stderr).split(b'\n') {
             let Ok(line) = line else { break };
@@ -451,6 +513,14 @@ pub fn run_pass(
                 if let Some(t) = t {
                     last_t = t;
                     let _ = tx.send((t, ty, key));
+                }
+                continue;
+            }
+            if line.contains("showinfo@side") {
+                if line.contains(" n:") {
+                    if let Some(t) = field(&line, "pts_time:").and_then(|s| s.parse::<f64>().ok()) {
+                        let _ = side_tx.send(t);
+                    }
                 }
                 continue;
             }
@@ -481,17 +551,22 @@ pub fn run_pass(
         .ok_or_else(|| ff_err(film, "no stdout pipe"))?;
     let mut frames = 0usize;
     let mut last_t = f64::NEG_INFINITY;
-    while stdout.read_exact(&mut buf).is_ok() {
+    let mut stopped = false;
+    while spec.video && stdout.read_exact(&mut buf).is_ok() {
         // showinfo prints the frame's line before the frame reaches the muxer.
         let (t, ty, key) = rx.recv().unwrap_or((last_t + 0.04, '?', false));
         last_t = t;
-        on_frame(&Frame {
+        frames += 1;
+        if !on_frame(&Frame {
             t,
             pict_type: ty,
             key,
             yuv: &buf,
-        });
-        frames += 1;
+        }) {
+            stopped = true;
+            let _ = child.kill();
+            break;
+        }
     }
     drop(stdout);
     let status = child.wait().map_err(|e| ff_err(film, e.to_string()))?;
@@ -500,9 +575,9 @@ pub fn run_pass(
     }
     let (decode_errors, error_times, stderr_tail) =
         err_thread.join().unwrap_or((0, Vec::new(), String::new()));
-    let grid = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
+    let (grid, keyframes) = grid_thread.and_then(|h| h.join().ok()).unwrap_or_default();
     let audio_energy = audio_thread.and_then(|h| h.join().ok()).unwrap_or_default();
-    if frames == 0 && spec.window.is_none() {
+    if frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
         return Err(ff_err(
             film,
             format!(
@@ -517,8 +592,116 @@ pub fn run_pass(
         decode_errors,
         error_times,
         grid,
+        keyframes,
         stderr_tail,
+        stopped,
     })
+}
+
+/// Decode several short windows `(start, duration)` of the film in ONE
+/// ffmpeg process: one input per window (each seeks on its own), every
+/// window scaled like the main pass and concatenated into one rawvideo
+/// stream on stdout. One process start instead of one per window, and the
+/// decoder threads of a full decode keep both cores busy. `on_frame` gets
+/// the output frames in order; the result holds each window's frame times:
+/// the first `r[0].len()` frames were window 0's, and so on.
+pub fn run_windows(
+    film: &Path,
+    spec: &DecodeSpec,
+    windows: &[(f64, f64)],
+    on_frame: &mut dyn FnMut(&[u8]),
+) -> Result<Vec<Vec<f64>>, AnalysisError> {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"]);
+    cmd.args(["-copyts", "-start_at_zero"]);
+    let mut graph = String::new();
+    for (k, &(ss, dur)) in windows.iter().enumerate() {
+        if spec.skip_loop_filter {
+            cmd.args(["-skip_loop_filter", "all"]);
+        }
+        if spec.threads > 0 {
+            cmd.args(["-threads", &spec.threads.to_string()]);
+        }
+        cmd.args(["-ss", &format!("{ss:.6}"), "-t", &format!("{dur:.6}"), "-i"])
+            .arg(ff_input(film));
+        graph.push_str(&format!(
+            "[{k}:v:0]{}scale={}:{}:flags={},format=yuv420p,setsar=1,showinfo@w{k}[v{k}];",
+            spec.field
+                .map(|f| format!("field=type={f},"))
+                .unwrap_or_default(),
+            spec.width,
+            spec.height,
+            spec.scale_flags
+        ));
+    }
+    for k in 0..windows.len() {
+        graph.push_str(&format!("[v{k}]"));
+    }
+    graph.push_str(&format!("concat=n={}:v=1:a=0[out]", windows.len()));
+    cmd.args(["-filter_complex", &graph, "-map", "[out]"])
+        .args([
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg("pipe:1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ff_err(film, format!("cannot run ffmpeg: {e}")))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| ff_err(film, "no stderr pipe"))?;
+    let n = windows.len();
+    let err_thread = std::thread::spawn(move || {
+        let mut times = vec![Vec::new(); n];
+        let mut tail = String::new();
+        for line in BufReader::new(stderr).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line);
+            let Some(rest) = line.split("[showinfo@w").nth(1) else {
+                tail = line.into_owned();
+                continue;
+            };
+            let k = rest.split(' ').next().and_then(|k| k.parse::<usize>().ok());
+            let t = field(&line, "pts_time:").and_then(|s| s.parse::<f64>().ok());
+            if let (Some(k), Some(t), true) = (k, t, line.contains(" n:")) {
+                if let Some(v) = times.get_mut(k) {
+                    v.push(t);
+                }
+            }
+        }
+        (times, tail)
+    });
+    let mut buf = vec![0u8; (spec.width * spec.height * 3 / 2) as usize];
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| ff_err(film, "no stdout pipe"))?;
+    let mut frames = 0usize;
+    while stdout.read_exact(&mut buf).is_ok() {
+        on_frame(&buf);
+        frames += 1;
+    }
+    drop(stdout);
+    let status = child.wait().map_err(|e| ff_err(film, e.to_string()))?;
+    let (times, tail) = err_thread
+        .join()
+        .map_err(|_| ff_err(film, "stderr reader panicked"))?;
+    let counted: usize = times.iter().map(Vec::len).sum();
+    if !status.success() || counted != frames {
+        return Err(ff_err(
+            film,
+            format!("narrow re-decode of {n} windows failed ({frames} frames for {counted} times, exit {status}): {tail}"),
+        ));
+    }
+    Ok(times)
 }
 
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
@@ -611,6 +794,10 @@ mod tests {
         let g = parse_framecrc(text);
         assert_eq!(g.len(), 3);
         assert!((g[1] - 1024.0 / 12288.0).abs() < 1e-12 && g[0] == 0.0);
+        // Only the first packet is a key packet (no flags printed).
+        assert_eq!(parse_framecrc_keys(text).1, vec![0.0]);
+        let k = parse_framecrc_keys("#tb 0: 1/10\n0, 0, 0, 1, 9, 0x0\n0, 1, 1, 1, 9, 0x0, F=0x0\n0, 2, 2, 1, 9, 0x0, F=0x1\n");
+        assert_eq!(k.1, vec![0.0, 0.2]);
         // No time base, or a packet without a timestamp: no usable grid.
         assert!(parse_framecrc("0, 0, 0, 512, 10, 0x0\n").is_empty());
         assert!(parse_framecrc("#tb 0: 1/25\n0, 0, N/A, 1, 10, 0x0\n").is_empty());

@@ -9,6 +9,7 @@ pub mod detect;
 pub mod eval;
 pub mod faces;
 pub mod features;
+pub mod segments;
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,10 @@ pub struct AnalyseOptions {
     /// frame is then one jump, not two half jumps that read as motion.
     #[serde(default = "yes")]
     pub deinterlace: bool,
+    /// Decode films of 10 s and more as two segments in parallel (see
+    /// [`segments`]); the statistics are the same as from one pass.
+    #[serde(default = "yes")]
+    pub split: bool,
 }
 
 fn yes() -> bool {
@@ -96,6 +101,7 @@ impl Default for AnalyseOptions {
             face_every_s: 4.0,
             face_width: 320,
             deinterlace: true,
+            split: true,
         }
     }
 }
@@ -197,6 +203,10 @@ pub struct FilmAnalysis {
     pub analysis_height: u32,
     /// Cuts placed by a narrow re-decode around a skipped frame.
     pub refined_cuts: usize,
+    /// Film segments the main pass was decoded in, side by side (1 or 2;
+    /// see [`segments`]); the statistics do not depend on it.
+    #[serde(default)]
+    pub decode_segments: usize,
     /// The stream said it was interlaced (and only its first field was analysed
     /// unless `AnalyseOptions::deinterlace` was off).
     #[serde(default)]
@@ -272,8 +282,6 @@ fn analyse_info(
     progress: &mut dyn FnMut(f64),
 ) -> Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError> {
     let (aw, ah) = analysis_size(info.width, info.height, opts.analysis_width);
-    let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
-    let mut next_report = 0.0;
     let mut spec = decode::DecodeSpec {
         width: aw,
         height: ah,
@@ -284,6 +292,8 @@ fn analyse_info(
         scale_flags: opts.scale_flags.clone(),
         side: None,
         window: None,
+        seek: None,
+        video: true,
         // The grid matters only where frames are skipped; without skipping
         // every frame's own timestamp is decoded anyway.
         grid: opts.skip_nonref,
@@ -304,56 +314,66 @@ fn analyse_info(
             });
         }
     }
-    let (face_tx, face_rx) = std::sync::mpsc::channel::<faces::FaceSample>();
-    let sink: Option<decode::SideSinkFactory> = face_model.as_ref().map(|m| {
-        let m = m.clone();
-        let tx = face_tx.clone();
-        let f: decode::SideSinkFactory = Box::new(move || {
-            let mut det = faces::FaceDetector::load(&m).ok();
-            Box::new(move |t: f64, gray: &[u8]| {
-                if let Some(d) = det.as_mut() {
-                    let _ = tx.send(d.detect(t, gray, fw, fh));
-                }
+    // Face samples, tagged with the segment that decoded them.
+    let (face_tx, face_rx) = std::sync::mpsc::channel::<(usize, faces::FaceSample)>();
+    let split_at = if opts.split {
+        segments::split_point(info.duration_s)
+    } else {
+        None
+    };
+    let sinks: Vec<Option<decode::SideSinkFactory>> = (0..if split_at.is_some() { 2 } else { 1 })
+        .map(|seg| {
+            face_model.as_ref().map(|m| {
+                let m = m.clone();
+                let tx = face_tx.clone();
+                let f: decode::SideSinkFactory = Box::new(move || {
+                    let mut det = faces::FaceDetector::load(&m).ok();
+                    Box::new(move |t: f64, gray: &[u8]| {
+                        if let Some(d) = det.as_mut() {
+                            let _ = tx.send((seg, d.detect(t, gray, fw, fh)));
+                        }
+                    })
+                });
+                f
             })
-        });
-        f
-    });
+        })
+        .collect();
     drop(face_tx);
-    spec.side = sink.as_ref().map(|_| decode::SideSpec {
+    spec.side = face_model.as_ref().map(|_| decode::SideSpec {
         width: fw,
         height: fh,
         every_s: opts.face_every_s.max(0.1),
     });
-    let mut key_s = Vec::new();
-    let report = decode::run_pass(
+    let decoded = segments::decode(
         film,
         &spec,
-        &mut |f| {
-            ex.push(f.t, 0, f.yuv);
-            if let Some(s) = ex.stats.last_mut() {
-                s.intra = f.pict_type == 'I';
-            }
-            // A key frame that is a whole intra picture: decoding can start
-            // there cleanly (not a gradual refresh that takes frames to heal).
-            if f.key && f.pict_type == 'I' {
-                key_s.push(f.t);
-            }
-            if f.t >= next_report {
-                progress(f.t);
-                next_report = f.t + 1.0;
-            }
-        },
-        sink,
+        1.0 / info.fps,
+        info.duration_s,
+        split_at,
+        sinks,
+        progress,
     )?;
-    let face_samples: Vec<faces::FaceSample> = face_rx.try_iter().collect();
+    let face_samples: Vec<faces::FaceSample> = face_rx
+        .try_iter()
+        .filter(|(seg, f)| match decoded.join {
+            None => *seg == 0,
+            Some(j) => (*seg == 0 && f.t < j) || (*seg == 1 && f.t >= j),
+        })
+        .map(|(_, f)| f)
+        .collect();
+    let report = decoded.report;
+    let join = decoded.join;
     let faces_source = if face_model.is_some() && !face_samples.is_empty() {
         "seetaface"
     } else {
         "skin_proxy"
     };
     let grid = report.grid.clone();
-    let halves = ex.halves();
-    let mut stats = ex.stats;
+    let halves = decoded.halves;
+    let mut stats = decoded.stats;
+    // Side frames arrive in decoding order per segment; keep them in time order.
+    let mut face_samples = face_samples;
+    face_samples.sort_by(|a, b| a.t.total_cmp(&b.t));
     // Timestamps can repeat or go backwards in broken files; keep order sane.
     for i in 1..stats.len() {
         if stats[i].t <= stats[i - 1].t {
@@ -392,21 +412,33 @@ fn analyse_info(
     let spans = unreadable_spans(&stats, &report.error_times, duration_s);
     let detected = detect::detect(&stats, &opts.detect, &halves);
     let flashes = detect::detect_flashes(&stats, &opts.detect);
+    // Cuts next to skipped frames (and not on an intra frame) are placed by
+    // a narrow re-decode of the frames between the two analysed ones.
+    let to_refine: Vec<Option<(f64, f64)>> = detected
+        .iter()
+        .map(|d| {
+            if d.kind != BoundaryKind::Cut || d.at == 0 {
+                return None;
+            }
+            let prev = &stats[d.at - 1];
+            let skipped = stats[d.at].frame.saturating_sub(prev.frame + 1);
+            let trusted = opts.trust_keyframes && stats[d.at].intra;
+            (skipped > 0 && !trusted).then_some((prev.t, stats[d.at].t))
+        })
+        .collect();
+    let cands: Vec<(f64, f64)> = to_refine.iter().flatten().copied().collect();
+    let mut refined =
+        refine_cuts(film, &info, (aw, ah), opts, &report.keyframes, &cands)?.into_iter();
     let mut refined_cuts = 0;
     let mut boundaries = Vec::new();
-    for d in &detected {
+    for (d, r) in detected.iter().zip(&to_refine) {
         let mut time_s = stats[d.at].t;
         let mut frame = stats[d.at].frame;
-        if d.kind == BoundaryKind::Cut && d.at > 0 {
-            let prev = &stats[d.at - 1];
-            let skipped = frame.saturating_sub(prev.frame + 1);
-            let trusted = opts.trust_keyframes && stats[d.at].intra;
-            if skipped > 0 && !trusted {
-                if let Some(t) = refine_cut(film, &info, (aw, ah), opts, prev.t, time_s)? {
-                    time_s = t;
-                    frame = frame_of(&grid, grid_ok, t, info.fps);
-                    refined_cuts += 1;
-                }
+        if r.is_some() {
+            if let Some(Some(t)) = refined.next() {
+                time_s = t;
+                frame = frame_of(&grid, grid_ok, t, info.fps);
+                refined_cuts += 1;
             }
         }
         let (a, b) = d.span;
@@ -498,9 +530,10 @@ fn analyse_info(
         analysis_width: aw,
         analysis_height: ah,
         refined_cuts,
+        decode_segments: if join.is_some() { 2 } else { 1 },
         interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
-        key_s,
+        key_s: stats.iter().filter(|s| s.key).map(|s| s.t).collect(),
     };
     Ok((a, stats))
 }
@@ -518,6 +551,144 @@ fn frame_of(grid: &[f64], grid_ok: bool, t: f64, fps: f64) -> u64 {
         }
     }
     (t * fps).round().max(0.0) as u64
+}
+
+/// Place each candidate cut `(t_prev, t_new)` (two analysed frames with
+/// skipped frames between) on the frame with the biggest jump from its
+/// predecessor inside `[t_prev - ½ frame, t_new + ½ frame)`, as
+/// [`refine_cut`] does, but decoding all windows in a few processes:
+/// windows that seek to the same keyframe share one input (their decodes
+/// would repeat the same frames from that keyframe), up to 16 inputs share
+/// one ffmpeg, and two such processes run side by side.
+fn refine_cuts(
+    film: &Path,
+    info: &decode::ProbeInfo,
+    (aw, ah): (u32, u32),
+    opts: &AnalyseOptions,
+    keyframes: &[f64],
+    cands: &[(f64, f64)],
+) -> Result<Vec<Option<f64>>, AnalysisError> {
+    let half = 0.5 / info.fps;
+    let wins: Vec<(f64, f64)> = cands
+        .iter()
+        .map(|&(p, n)| ((p - half).max(0.0), n + half))
+        .collect();
+    // Windows in time order, grouped by the keyframe a seek to them lands on.
+    let mut order: Vec<usize> = (0..wins.len()).collect();
+    order.sort_by(|&a, &b| wins[a].0.total_cmp(&wins[b].0));
+    let key_of = |t: f64| {
+        let i = keyframes.partition_point(|&k| k <= t + 1e-9);
+        (i > 0).then_some(i)
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &i in &order {
+        match groups.last_mut() {
+            Some(g) if key_of(wins[i].0).is_some() && key_of(wins[g[0]].0) == key_of(wins[i].0) => {
+                g.push(i)
+            }
+            _ => groups.push(vec![i]),
+        }
+    }
+    let spec = decode::DecodeSpec {
+        width: aw,
+        height: ah,
+        threads: opts.threads,
+        skip_loop_filter: opts.skip_loop_filter,
+        skip_nonref: false,
+        audio: false,
+        scale_flags: opts.scale_flags.clone(),
+        side: None,
+        window: None,
+        seek: None,
+        video: true,
+        grid: false,
+        field: info.field.filter(|_| opts.deinterlace),
+    };
+    // Two processes at a time, one decoder thread each: the windows are
+    // short, so frame threads have little to overlap within one input,
+    // while two processes keep both cores busy. Each list gets groups by
+    // their decoding length (from the keyframe to the group's end).
+    let cost = |g: &Vec<usize>| {
+        let s = wins[g[0]].0;
+        let e = g.iter().map(|&i| wins[i].1).fold(f64::MIN, f64::max);
+        let k = key_of(s).map(|i| keyframes[i - 1]).unwrap_or(0.0);
+        e - k
+    };
+    let mut by_cost: Vec<&Vec<usize>> = groups.iter().collect();
+    by_cost.sort_by(|a, b| cost(b).total_cmp(&cost(a)));
+    let mut lists: [(f64, Vec<&Vec<usize>>); 2] = [(0.0, Vec::new()), (0.0, Vec::new())];
+    for g in by_cost {
+        let l = if lists[0].0 <= lists[1].0 { 0 } else { 1 };
+        lists[l].0 += cost(g);
+        lists[l].1.push(g);
+    }
+    let threads = if opts.threads == 0 { 1 } else { opts.threads };
+    let spec = decode::DecodeSpec { threads, ..spec };
+    let run_list = |list: &[&Vec<usize>]| -> Result<Vec<(usize, Option<f64>)>, AnalysisError> {
+        let mut out = Vec::new();
+        for batch in list.chunks(16) {
+            let inputs: Vec<(f64, f64)> = batch
+                .iter()
+                .map(|g| {
+                    let s = g.iter().map(|&i| wins[i].0).fold(f64::MAX, f64::min);
+                    let e = g.iter().map(|&i| wins[i].1).fold(f64::MIN, f64::max);
+                    (s, e - s)
+                })
+                .collect();
+            let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
+            let mut k = 0u64;
+            let times = decode::run_windows(film, &spec, &inputs, &mut |yuv| {
+                // Frames are told apart by their order here; the times come after.
+                ex.push(k as f64, 0, yuv);
+                k += 1;
+            });
+            let Ok(times) = times else {
+                // One process for all failed: fall back to one per window.
+                for &i in batch.iter().copied().flatten() {
+                    out.push((
+                        i,
+                        refine_cut(film, info, (aw, ah), opts, cands[i].0, cands[i].1)?,
+                    ));
+                }
+                continue;
+            };
+            let mut base = 0;
+            for (g, ts) in batch.iter().zip(&times) {
+                for &i in g.iter() {
+                    let (w0, w1) = wins[i];
+                    // Frames inside the window whose predecessor is inside
+                    // too: the comparisons of a decode of the window alone.
+                    let inside = |j: usize| ts[j] >= w0 && ts[j] < w1;
+                    let best = (1..ts.len())
+                        .filter(|&j| inside(j) && inside(j - 1))
+                        .max_by(|&a, &b| {
+                            ex.stats[base + a].diff[0].total_cmp(&ex.stats[base + b].diff[0])
+                        })
+                        .map(|j| ts[j]);
+                    out.push((i, best));
+                }
+                base += ts.len();
+            }
+        }
+        Ok(out)
+    };
+    let [(_, l0), (_, l1)] = &lists;
+    let (r0, r1) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| run_list(l1));
+        let r0 = run_list(l0);
+        let r1 = h.join().unwrap_or_else(|_| {
+            Err(AnalysisError::Ffmpeg {
+                film: film.to_path_buf(),
+                problem: "re-decode thread panicked".into(),
+            })
+        });
+        (r0, r1)
+    });
+    let mut out = vec![None; wins.len()];
+    for (i, t) in r0?.into_iter().chain(r1?) {
+        out[i] = t;
+    }
+    Ok(out)
 }
 
 /// Decode every frame between two analysed frames around a cut and return
@@ -541,6 +712,8 @@ fn refine_cut(
         scale_flags: opts.scale_flags.clone(),
         side: None,
         window: Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
+        seek: None,
+        video: true,
         grid: false,
         field: info.field.filter(|_| opts.deinterlace),
     };
@@ -555,6 +728,7 @@ fn refine_cut(
             if f.t >= w0 && f.t < w1 {
                 ex.push(f.t, 0, f.yuv)
             }
+            true
         },
         None,
     )?;
@@ -874,6 +1048,7 @@ mod tests {
             analysis_width: 160,
             analysis_height: 90,
             refined_cuts: 0,
+            decode_segments: 1,
             interlaced: false,
             key_s: vec![],
             faces_source: "skin_proxy".into(),

@@ -540,7 +540,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
             .to_string(),
         &fp_mu,
         &fp_sb,
-        "assemble-5",
+        "assemble-6",
     ]);
     let manifest_path = work.join(MANIFEST_NAME);
     let ed_art = Artifact::new(&work, "assemble.json", fp_ed);

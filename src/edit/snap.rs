@@ -130,36 +130,84 @@ pub fn snap_timeline(
         }
         rep.cuts += 1;
         let room = rooms.get(i).copied().flatten();
-        let best = pick(&beat_frames, start, want_cut, min_f, max_f, next_overlap);
-        let cut = match best {
-            Some(cut)
-                if resize(
-                    &mut items[i],
-                    room,
-                    (cut - start + next_overlap) as u64,
-                    fps,
-                ) =>
-            {
-                rep.on_beat += 1;
-                cut
-            }
-            // The line does not fit between two beats: cut the picture on
-            // the beat and let the sound finish under the next item.
-            _ if split_ok(&items[i + 1]) => {
-                match split_cut(&beat_frames, &mut items[i], room, start, want_cut, fps) {
-                    Some(cut) => {
-                        rep.on_beat += 1;
-                        rep.split_edits += 1;
-                        cut
-                    }
-                    None => want_cut,
-                }
-            }
-            _ => want_cut,
-        };
+        let mut cut = cut_on_beat(
+            &beat_frames,
+            items,
+            i,
+            room,
+            start,
+            (min_f, max_f),
+            next_overlap,
+            fps,
+            &mut rep,
+        );
+        // A line that cannot end on a beat needs a split edit, which a
+        // crossfade into the next item rules out: that crossfade becomes a
+        // plain cut, and the line runs on under the next item.
+        if cut.is_none() && room.is_some_and(|r| r.keep.is_some()) && !split_ok(&items[i + 1]) {
+            set_hard_cut(&mut items[i + 1]);
+            let min_f = min_f.max(2 * own_overlap + 1);
+            cut = cut_on_beat(
+                &beat_frames,
+                items,
+                i,
+                room,
+                start,
+                (min_f, max_f),
+                0,
+                fps,
+                &mut rep,
+            );
+        }
+        let cut = cut.unwrap_or(want_cut);
         start = cut;
     }
     rep
+}
+
+/// Cuts item `i` on a beat: the nearest beat its room allows, else (when
+/// the next item allows it) a split edit. None when neither works.
+#[allow(clippy::too_many_arguments)]
+fn cut_on_beat(
+    beats: &[i64],
+    items: &mut [Item],
+    i: usize,
+    room: Option<Room>,
+    start: i64,
+    (min_f, max_f): (i64, i64),
+    next_overlap: i64,
+    fps: f64,
+    rep: &mut SnapReport,
+) -> Option<i64> {
+    let want = start + frames(items[i].duration_s(), fps) as i64 - next_overlap;
+    if let Some(cut) = pick(beats, start, want, min_f, max_f, next_overlap) {
+        if resize(
+            &mut items[i],
+            room,
+            (cut - start + next_overlap) as u64,
+            fps,
+        ) {
+            rep.on_beat += 1;
+            return Some(cut);
+        }
+    }
+    // The line does not fit between two beats: cut the picture on the beat
+    // and let the sound finish under the next item.
+    if split_ok(&items[i + 1]) {
+        if let Some(cut) = split_cut(beats, &mut items[i], room, start, want, fps) {
+            rep.on_beat += 1;
+            rep.split_edits += 1;
+            return Some(cut);
+        }
+    }
+    None
+}
+
+fn set_hard_cut(item: &mut Item) {
+    match item {
+        Item::Clip(c) => (c.transition, c.transition_s) = (Transition::HardCut, 0.0),
+        Item::Card(c) => (c.transition, c.transition_s) = (Transition::HardCut, 0.0),
+    }
 }
 
 /// The beat frame nearest `want` that gives the item a length in [min_f, max_f].
@@ -315,15 +363,37 @@ mod tests {
             "{c:?}"
         );
 
-        // Before a crossfade the sound cannot run on: the cut stays off the
-        // beat and the line whole.
+        // Before a crossfade the sound cannot run on (it is crossfaded into
+        // the next item): the crossfade becomes a plain cut, and the line a
+        // split edit on the beat.
         let mut items = vec![
             clip(10.0, 13.0, Transition::HardCut, 0.0),
             clip(20.0, 21.0, Transition::Crossfade, 0.5),
         ];
         let rep = snap_timeline(&mut items, &rooms, &beats, 24.0);
-        assert_eq!((rep.on_beat, rep.split_edits), (0, 0));
+        assert_eq!((rep.cuts, rep.on_beat, rep.split_edits), (1, 1, 1));
+        assert_eq!(items[1].transition(), (Transition::HardCut, 0.0));
         let Item::Clip(c) = &items[0] else { panic!() };
-        assert!(c.source_in_s <= 10.0 && c.source_out_s >= 13.0 && c.sound_tail_s == 0.0);
+        assert!((c.source_out_s - c.source_in_s - 2.0).abs() < 1e-9, "{c:?}");
+        assert!(
+            (c.source_out_s + c.sound_tail_s - 13.0).abs() < 1e-6,
+            "{c:?}"
+        );
+
+        // A crossfade after a clip that reaches its beat stays a crossfade.
+        let mut items = vec![
+            clip(10.0, 12.0, Transition::HardCut, 0.0),
+            clip(20.0, 21.0, Transition::Crossfade, 0.5),
+        ];
+        let rooms = vec![
+            Some(Room {
+                lo: 9.0,
+                hi: 14.0,
+                keep: Some((10.0, 11.5)),
+            }),
+            rooms[1],
+        ];
+        snap_timeline(&mut items, &rooms, &beats, 24.0);
+        assert_eq!(items[1].transition(), (Transition::Crossfade, 0.5));
     }
 }

@@ -329,3 +329,53 @@ fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
         );
     }
 }
+
+#[test]
+fn seek_points_are_the_key_frames_a_seek_lands_on() {
+    let film = fixture("bbb.mp4");
+    let keys = probe_times(
+        &[
+            "-read_intervals",
+            "60%+60",
+            "-show_entries",
+            "frame=pts_time,key_frame,pict_type",
+        ],
+        &film,
+        |f| (f.first() == Some(&"1") && f.get(2) == Some(&"I")).then(|| f.get(1)?.parse().ok())?,
+    );
+    let indexed: Vec<f64> = probe_times(
+        &[
+            "-fflags",
+            "+noparse+nofillin",
+            "-show_entries",
+            "packet=pts_time,flags",
+        ],
+        &film,
+        |f| {
+            f.get(1)?
+                .starts_with('K')
+                .then(|| f.first()?.parse().ok())?
+        },
+    )
+    .into_iter()
+    .filter(|t| keys.iter().any(|k| (k - t).abs() < 1e-3))
+    .collect();
+    // The analysis reads times to six significant digits: round them so.
+    let rounded: Vec<f64> = keys.iter().map(|k| (k * 1000.0).round() / 1000.0).collect();
+    let got = cinecut::media::probe::seek_points(&film, &rounded, 0.5 / 24.0).unwrap();
+    assert!(
+        indexed.len() >= 3 && indexed.len() < keys.len(),
+        "{keys:?} / {indexed:?}"
+    );
+    assert_eq!(
+        got.len(),
+        indexed.len(),
+        "seek points {got:?}, indexed {indexed:?}"
+    );
+    for (g, i) in got.iter().zip(&indexed) {
+        assert!(
+            (g - i).abs() < 1e-6,
+            "seek points {got:?}, indexed {indexed:?}"
+        );
+    }
+}

@@ -225,10 +225,10 @@ pub struct Clip {
     /// ends whole while the picture cuts on the beat.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub sound_tail_s: f64,
-    /// An intra frame at or before `source_in_s` that the film's decoder
-    /// marked a key frame but its container does not index: the render
-    /// starts decoding there instead of at the indexed key frame before it
-    /// (up to seconds earlier), and drops the frames up to the in-point.
+    /// The last intra frame before `source_in_s` that the film's decoder
+    /// marked a key frame (MP4/MOV only): the render starts decoding there,
+    /// where the container's index may list only an earlier key frame (up
+    /// to seconds earlier), and drops the frames up to the in-point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decode_from_s: Option<f64>,
     #[serde(default)]

@@ -266,11 +266,9 @@ fn probe_times(args: &[&str], film: &Path, pick: impl Fn(&[&str]) -> Option<f64>
         .collect()
 }
 
-#[test]
-fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
-    let film = fixture("bbb.mp4");
-    // The decoder's key intra frames in a minute of the film, and the key
-    // frames its MP4 index lists (packets read without parsers).
+/// The decoder's key intra frames in a minute of the film (60-120 s), and
+/// the key frames its MP4 index lists (packets read without parsers).
+fn bbb_key_frames(film: &Path) -> (Vec<f64>, Vec<f64>) {
     let keys = probe_times(
         &[
             "-read_intervals",
@@ -278,7 +276,7 @@ fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
             "-show_entries",
             "frame=pts_time,key_frame,pict_type",
         ],
-        &film,
+        film,
         // key_frame, pts_time, pict_type
         |f| (f.first() == Some(&"1") && f.get(2) == Some(&"I")).then(|| f.get(1)?.parse().ok())?,
     );
@@ -289,13 +287,20 @@ fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
             "-show_entries",
             "packet=pts_time,flags",
         ],
-        &film,
+        film,
         |f| {
             f.get(1)?
                 .starts_with('K')
                 .then(|| f.first()?.parse().ok())?
         },
     );
+    (keys, indexed)
+}
+
+#[test]
+fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
+    let film = fixture("bbb.mp4");
+    let (keys, indexed) = bbb_key_frames(&film);
     let unindexed: Vec<f64> = keys
         .iter()
         .copied()
@@ -333,33 +338,11 @@ fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
 #[test]
 fn seek_points_are_the_key_frames_a_seek_lands_on() {
     let film = fixture("bbb.mp4");
-    let keys = probe_times(
-        &[
-            "-read_intervals",
-            "60%+60",
-            "-show_entries",
-            "frame=pts_time,key_frame,pict_type",
-        ],
-        &film,
-        |f| (f.first() == Some(&"1") && f.get(2) == Some(&"I")).then(|| f.get(1)?.parse().ok())?,
-    );
-    let indexed: Vec<f64> = probe_times(
-        &[
-            "-fflags",
-            "+noparse+nofillin",
-            "-show_entries",
-            "packet=pts_time,flags",
-        ],
-        &film,
-        |f| {
-            f.get(1)?
-                .starts_with('K')
-                .then(|| f.first()?.parse().ok())?
-        },
-    )
-    .into_iter()
-    .filter(|t| keys.iter().any(|k| (k - t).abs() < 1e-3))
-    .collect();
+    let (keys, indexed) = bbb_key_frames(&film);
+    let indexed: Vec<f64> = indexed
+        .into_iter()
+        .filter(|t| keys.iter().any(|k| (k - t).abs() < 1e-3))
+        .collect();
     // The analysis reads times to six significant digits: round them so.
     let rounded: Vec<f64> = keys.iter().map(|k| (k * 1000.0).round() / 1000.0).collect();
     let got = cinecut::media::probe::seek_points(&film, &rounded, 0.5 / 24.0).unwrap();

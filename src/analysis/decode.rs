@@ -258,6 +258,21 @@ fn base_args(spec: &DecodeSpec) -> Vec<String> {
     a
 }
 
+/// The filters that bring a decoded frame to the analysis picture: the
+/// first field of interlaced material, the analysis size, yuv420p. The main
+/// pass and the re-decoded windows must see the same pictures.
+fn scale_chain(spec: &DecodeSpec) -> String {
+    format!(
+        "{}scale={}:{}:flags={},format=yuv420p",
+        spec.field
+            .map(|f| format!("field=type={f},"))
+            .unwrap_or_default(),
+        spec.width,
+        spec.height,
+        spec.scale_flags
+    )
+}
+
 /// Spawn ffmpeg for one pass and feed every frame to `on_frame`.
 /// Video goes to stdout as yuv420p; frame timestamps come from the `showinfo`
 /// filter on stderr (one line per frame, in the same order); audio goes to
@@ -304,15 +319,7 @@ pub fn run_pass(
             "-map".into(),
             "0:v:0".into(),
             "-vf".into(),
-            format!(
-                "{}scale={}:{}:flags={},format=yuv420p,showinfo",
-                spec.field
-                    .map(|f| format!("field=type={f},"))
-                    .unwrap_or_default(),
-                spec.width,
-                spec.height,
-                spec.scale_flags
-            ),
+            format!("{},showinfo", scale_chain(spec)),
             "-fps_mode".into(),
             "passthrough".into(),
             "-f".into(),
@@ -625,13 +632,8 @@ pub fn run_windows(
         cmd.args(["-ss", &format!("{ss:.6}"), "-t", &format!("{dur:.6}"), "-i"])
             .arg(ff_input(film));
         graph.push_str(&format!(
-            "[{k}:v:0]{}scale={}:{}:flags={},format=yuv420p,setsar=1,showinfo@w{k}[v{k}];",
-            spec.field
-                .map(|f| format!("field=type={f},"))
-                .unwrap_or_default(),
-            spec.width,
-            spec.height,
-            spec.scale_flags
+            "[{k}:v:0]{},setsar=1,showinfo@w{k}[v{k}];",
+            scale_chain(spec)
         ));
     }
     for k in 0..windows.len() {

@@ -589,21 +589,7 @@ fn refine_cuts(
             _ => groups.push(vec![i]),
         }
     }
-    let spec = decode::DecodeSpec {
-        width: aw,
-        height: ah,
-        threads: opts.threads,
-        skip_loop_filter: opts.skip_loop_filter,
-        skip_nonref: false,
-        audio: false,
-        scale_flags: opts.scale_flags.clone(),
-        side: None,
-        window: None,
-        seek: None,
-        video: true,
-        grid: false,
-        field: info.field.filter(|_| opts.deinterlace),
-    };
+    let spec = redecode_spec(info, (aw, ah), opts, None);
     // Two processes at a time, one decoder thread each: the windows are
     // short, so frame threads have little to overlap within one input,
     // while two processes keep both cores busy. Each list gets groups by
@@ -691,6 +677,31 @@ fn refine_cuts(
     Ok(out)
 }
 
+/// How cuts are re-decoded: every frame (no skipping), video only, at the
+/// analysis size, over `window` when given.
+fn redecode_spec(
+    info: &decode::ProbeInfo,
+    (aw, ah): (u32, u32),
+    opts: &AnalyseOptions,
+    window: Option<(f64, f64)>,
+) -> decode::DecodeSpec {
+    decode::DecodeSpec {
+        width: aw,
+        height: ah,
+        threads: opts.threads,
+        skip_loop_filter: opts.skip_loop_filter,
+        skip_nonref: false,
+        audio: false,
+        scale_flags: opts.scale_flags.clone(),
+        side: None,
+        window,
+        seek: None,
+        video: true,
+        grid: false,
+        field: info.field.filter(|_| opts.deinterlace),
+    }
+}
+
 /// Decode every frame between two analysed frames around a cut and return
 /// the time of the frame with the biggest jump from its predecessor.
 fn refine_cut(
@@ -702,21 +713,12 @@ fn refine_cut(
     t_new: f64,
 ) -> Result<Option<f64>, AnalysisError> {
     let half = 0.5 / info.fps;
-    let spec = decode::DecodeSpec {
-        width: aw,
-        height: ah,
-        threads: opts.threads,
-        skip_loop_filter: opts.skip_loop_filter,
-        skip_nonref: false,
-        audio: false,
-        scale_flags: opts.scale_flags.clone(),
-        side: None,
-        window: Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
-        seek: None,
-        video: true,
-        grid: false,
-        field: info.field.filter(|_| opts.deinterlace),
-    };
+    let spec = redecode_spec(
+        info,
+        (aw, ah),
+        opts,
+        Some(((t_prev - half).max(0.0), t_new - t_prev + 2.0 * half)),
+    );
     let mut ex = Extractor::new(aw, ah, 1.0 / info.fps);
     // Seeking is exact in indexed containers; in MPEG-TS and the like it
     // can land elsewhere: frames outside the window are not evidence.

@@ -139,6 +139,10 @@ mod tests {
         crate::edit::test_clip(Act::Act1, a, b, Transition::HardCut, 0.0)
     }
 
+    fn room(lo: f64, hi: f64, keep: Option<(f64, f64)>) -> Option<Room> {
+        Some(Room { lo, hi, keep })
+    }
+
     fn span(it: &Item) -> (f64, f64) {
         match it {
             Item::Clip(c) => (c.source_in_s, c.source_out_s),
@@ -152,11 +156,7 @@ mod tests {
         // Intra frames at 10 and 15 s; the clip starts at 16.2 s (1.2 s of
         // pre-roll) in a shot with room from 14 to 22 s.
         let mut items = vec![clip(16.2, 18.2)];
-        let rooms = [Some(Room {
-            lo: 14.0,
-            hi: 22.0,
-            keep: None,
-        })];
+        let rooms = [room(14.0, 22.0, None)];
         let saved = settle_in_points(&mut items, &rooms, &[10.0, 15.0], &[], fps);
         let (a, b) = span(&items[0]);
         assert!((a - (15.0 + 0.5 / fps)).abs() < 1e-9, "in-point {a}");
@@ -170,22 +170,14 @@ mod tests {
         // No intra frame within reach: sliding 1.5 s earlier (the most it
         // may) is the cheapest place, not the room's far start.
         let mut items = vec![clip(18.0, 19.0)];
-        let rooms = [Some(Room {
-            lo: 10.5,
-            hi: 25.0,
-            keep: None,
-        })];
+        let rooms = [room(10.5, 25.0, None)];
         settle_in_points(&mut items, &rooms, &[10.0], &[], fps);
         let (a, b) = span(&items[0]);
         assert!((a - (18.0 - MAX_SLIDE_S)).abs() < 1e-9, "in-point {a}");
         assert!((b - a - 1.0).abs() < 1e-9);
         // A kept dialogue line pins the clip: it must still contain 16–16.9.
         let mut items = vec![clip(15.9, 17.0)];
-        let rooms = [Some(Room {
-            lo: 14.0,
-            hi: 20.0,
-            keep: Some((15.9, 16.9)),
-        })];
+        let rooms = [room(14.0, 20.0, Some((15.9, 16.9)))];
         settle_in_points(&mut items, &rooms, &[15.0, 15.85], &[], fps);
         let (a, b) = span(&items[0]);
         assert!(a <= 15.9 && b >= 16.9, "kept line cut: {a}..{b}");
@@ -196,11 +188,7 @@ mod tests {
     fn no_slide_puts_a_flash_near_either_end() {
         let fps = 24.0;
         let mut items = vec![clip(16.2, 18.2)];
-        let rooms = [Some(Room {
-            lo: 14.0,
-            hi: 22.0,
-            keep: None,
-        })];
+        let rooms = [room(14.0, 22.0, None)];
         // A flash 2 s after the intra frame would sit on the moved out-point.
         settle_in_points(&mut items, &rooms, &[15.0], &[17.05], fps);
         let (a, b) = span(&items[0]);

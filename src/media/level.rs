@@ -101,10 +101,6 @@ impl Leveller {
         }
         out
     }
-
-    pub fn rate(&self) -> u32 {
-        self.rate
-    }
 }
 
 /// Per frame, the highest absolute value of either channel at the frame and

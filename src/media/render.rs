@@ -126,7 +126,7 @@ fn fade_color(t: Transition) -> Option<&'static str> {
 }
 
 /// How a clip's input seeks: the `-ss` arguments, and for a clip decoded
-/// from an unindexed key frame (`Clip::decode_from_s`), the seconds decoded
+/// from the decoder's key frame before it (`Clip::decode_from_s`), the seconds decoded
 /// before the in-point and the filter that drops them.
 ///
 /// ffmpeg's accurate seek starts decoding at the key frame its container

@@ -10,7 +10,10 @@ cd "$(dirname "$0")"
 cmd=${1:-}
 case "$cmd" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 
-APT_PKGS="ffmpeg fonts-dejavu-core ca-certificates python3 python3-venv python3-pip gcc pkg-config"
+# The analysis decodes through FFmpeg's libraries in process (the -dev
+# packages; the ffmpeg-sys-next crate generates its bindings with libclang).
+APT_PKGS="ffmpeg fonts-dejavu-core ca-certificates python3 python3-venv python3-pip gcc pkg-config
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libclang-dev clang"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -643,3 +643,56 @@ fn file_names_with_colons_and_unicode_are_plain_files() {
     let kf = an::extract_keyframes(&film, &[1.0], &dir.path().join("kf"), 320).unwrap();
     assert!(kf[0].is_file());
 }
+
+/// The probe reads films in process (libavformat); it must report what
+/// ffprobe reports, read by the same rules: rotation, pixel aspect, field
+/// order, start time, frame rate, streams.
+#[test]
+fn in_process_probe_reads_what_ffprobe_reads() {
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = dir.path().join("rot.mov");
+    ffmpeg(&[
+        "-i",
+        fx.join("bbb_short.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        rotated.to_str().unwrap(),
+    ]);
+    // Interlaced, anamorphic, in MPEG-TS (a non-zero start time), no sound.
+    let ts = dir.path().join("tff.ts");
+    ffmpeg(&[
+        "-i",
+        fx.join("bbb_short.mp4").to_str().unwrap(),
+        "-t",
+        "2",
+        "-an",
+        "-vf",
+        "scale=720:576,setsar=16/15",
+        "-flags",
+        "+ilme+ildct",
+        "-top",
+        "1",
+        "-c:v",
+        "mpeg2video",
+        ts.to_str().unwrap(),
+    ]);
+    for film in [
+        fx.join("bbb_short.mp4"),
+        fx.join("ted/test.mp4"),
+        rotated,
+        ts,
+    ] {
+        let out = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+            .arg(&film)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let want = cinecut::media::probe::from_ffprobe_json(&film, &out.stdout).unwrap();
+        let got = cinecut::media::probe::probe(&film).unwrap();
+        assert_eq!(got, want, "{}", film.display());
+    }
+}

@@ -9,6 +9,7 @@ pub mod detect;
 pub mod eval;
 pub mod faces;
 pub mod features;
+pub mod libav;
 pub mod segments;
 
 use std::path::{Path, PathBuf};
@@ -344,6 +345,7 @@ fn analyse_info(
         height: fh,
         every_s: opts.face_every_s.max(0.1),
     });
+    let t_main = std::time::Instant::now();
     let decoded = segments::decode(
         film,
         &spec,
@@ -427,8 +429,15 @@ fn analyse_info(
         })
         .collect();
     let cands: Vec<(f64, f64)> = to_refine.iter().flatten().copied().collect();
+    let t_ref = std::time::Instant::now();
+    if std::env::var_os("CINECUT_TIMING").is_some() {
+        eprintln!("TIMING main {:.3}", t_ref.duration_since(t_main).as_secs_f64());
+    }
     let mut refined =
         refine_cuts(film, &info, (aw, ah), opts, &report.keyframes, &cands)?.into_iter();
+    if std::env::var_os("CINECUT_TIMING").is_some() {
+        eprintln!("TIMING refine {:.3} ({} cands)", t_ref.elapsed().as_secs_f64(), cands.len());
+    }
     let mut refined_cuts = 0;
     let mut boundaries = Vec::new();
     for (d, r) in detected.iter().zip(&to_refine) {

@@ -1,9 +1,10 @@
-//! Everything that talks to ffmpeg: the one process runner, probing, filter
-//! text escaping and the one-pass render.
+//! Everything that talks to ffmpeg: the one process runner, FFmpeg's
+//! libraries in process, probing, filter text escaping and the one-pass render.
 
 pub mod escape;
 pub mod ffmpeg;
 pub mod level;
+pub mod libav;
 pub mod lut;
 pub mod probe;
 pub mod render;

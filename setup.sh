@@ -26,7 +26,7 @@ if ! command -v cargo >/dev/null; then
   [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi
 if ! command -v cargo >/dev/null; then
-  echo "setup: no Rust toolchain found; installing Debian's cargo (needs Rust >= 1.80)" >&2
+  echo "setup: no Rust toolchain found; installing Debian's cargo (needs Rust >= 1.82)" >&2
   apt-get install -y -qq cargo >/dev/null
 fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinecut/target}

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
             if args.iter().any(|a| a == "--no-split") {
                 o.split = false;
             }
+            if args.iter().any(|a| a == "--no-near") {
+                o.near_cuts = false;
+            }
             if args.iter().any(|a| a == "--no-trust") {
                 o.trust_keyframes = false;
             }

@@ -686,7 +686,14 @@ fn in_process_probe_reads_what_ffprobe_reads() {
         ts,
     ] {
         let out = std::process::Command::new("ffprobe")
-            .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+            .args([
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+            ])
             .arg(&film)
             .output()
             .unwrap();
@@ -695,4 +702,42 @@ fn in_process_probe_reads_what_ffprobe_reads() {
         let got = cinecut::media::probe::probe(&film).unwrap();
         assert_eq!(got, want, "{}", film.display());
     }
+}
+
+/// Cuts that fall on skipped non-reference frames are placed from the
+/// frames the main pass decodes around jumps, with no re-decode, exactly
+/// where a narrow re-decode places them. The `subtitles` truth film has no
+/// intra frame at its cuts: every cut needs this.
+#[test]
+fn cuts_on_skipped_frames_are_placed_in_the_pass_as_a_re_decode_places_them() {
+    fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_shot_truth.sh");
+    let st = Command::new("bash")
+        .arg(&script)
+        .arg(dir.path())
+        .arg("subtitles")
+        .status()
+        .expect("bash");
+    assert!(st.success(), "make_shot_truth.sh subtitles failed");
+    let film = dir.path().join("subtitles.mp4");
+    let truth = an::eval::read_truth(&dir.path().join("subtitles.truth.json")).unwrap();
+    let run = |near: bool| {
+        let opts = an::AnalyseOptions {
+            near_cuts: near,
+            faces: false,
+            ..Default::default()
+        };
+        an::analyse(&film, &opts, &mut |_| {}).unwrap()
+    };
+    let (in_pass, re_decoded) = (run(true), run(false));
+    assert!(in_pass.refined_cuts >= 4, "{}", in_pass.refined_cuts);
+    assert_eq!(in_pass.redecoded_cuts, 0, "a cut still needed a re-decode");
+    assert_eq!(re_decoded.redecoded_cuts, re_decoded.refined_cuts);
+    assert_eq!(in_pass.boundaries, re_decoded.boundaries);
+    // The statistics the detectors saw are those of the reference frames
+    // only: the extra frames went to the cuts, not to the analysis.
+    assert_eq!(in_pass.frames_analysed, re_decoded.frames_analysed);
+    let s = an::eval::score(&truth, &an::eval::dets_from_analysis(&in_pass));
+    assert_eq!((s.fp, s.fn_, s.exact_cuts), (0, 0, 6), "{s:?}");
 }

@@ -127,10 +127,15 @@ pub struct DecodeSpec {
     /// Skip non-reference frames (most B-frames): about half the decode work;
     /// cuts that fall next to a skipped frame are placed by a narrow re-decode.
     pub skip_nonref: bool,
+    /// With `skip_nonref`: decode the skipped frames after all where the
+    /// reference frames around them differ enough to be a cut, and hand them
+    /// back in [`PassReport::near_cuts`] (not to `on_frame`), so that such a
+    /// cut is placed without a re-decode.
+    pub jumps: Option<JumpRule>,
     pub audio: bool,
     /// swscale flags for the downscale ("bilinear", "area", "fast_bilinear").
     pub scale_flags: String,
-    /// Optional grey side stream at a low rate (for face detection), to fd 4.
+    /// Optional grey side picture at a low rate (for face detection).
     pub side: Option<SideSpec>,
     /// Optional window (start, duration) for narrow decodes.
     pub window: Option<(f64, f64)>,
@@ -138,16 +143,47 @@ pub struct DecodeSpec {
     /// decode): frames come out from that keyframe on, none are decoded and
     /// thrown away, and the first frame's time says where the segment begins.
     pub seek: Option<f64>,
-    /// Decode the picture at all; false for the side process that only
+    /// Decode the picture at all; false for the side pass that only
     /// demuxes the frame grid and decodes the sound.
     pub video: bool,
-    /// Also demux every video packet's timestamp (stream copy into the
-    /// `framecrc` muxer on fd 5): the frame grid, at no decoding cost.
+    /// Also collect every video packet's timestamp: the frame grid, at no
+    /// decoding cost.
     pub grid: bool,
     /// Interlaced input: keep only this field ("top"/"bottom") before the
     /// downscale, so a cut between the two fields of a frame stays one jump
     /// instead of a half-and-half blend.
     pub field: Option<&'static str>,
+}
+
+/// When two reference frames in a row differ like a cut might: by at least
+/// `share` of what the detector asks of a cut, that is of its smallest cut
+/// difference at their contrast and of its ratio to the differences around
+/// (see `DetectParams::cut_min`, `cut_ratio`, `contrast_ref`,
+/// `contrast_floor`; only the differences before are known here).
+#[derive(Debug, Clone, Copy)]
+pub struct JumpRule {
+    pub cut_min: f32,
+    pub cut_ratio: f32,
+    pub contrast_ref: f32,
+    pub contrast_floor: f32,
+    pub share: f32,
+}
+
+impl JumpRule {
+    /// `median_before`: the median difference between the reference
+    /// frames before `a`, when there are a few.
+    pub fn is_jump(
+        &self,
+        a: &super::features::Glance,
+        b: &super::features::Glance,
+        median_before: Option<f32>,
+    ) -> bool {
+        let scale =
+            (a.luma_std.max(b.luma_std) / self.contrast_ref).clamp(self.contrast_floor, 1.0);
+        let d = a.diff(b);
+        d >= self.share * self.cut_min * scale
+            && median_before.is_none_or(|m| d >= self.share * self.cut_ratio * m)
+    }
 }
 
 /// A second, larger grey picture: the first frame of every `every_s`
@@ -162,7 +198,6 @@ pub struct SideSpec {
 
 /// Builds, on the side-stream reader thread, the consumer of side frames
 /// (time, grey pixels); the consumer itself need not be `Send`.
-/// Side frames come with their own timestamps (a `showinfo@side` filter).
 pub type SideSinkFactory = Box<dyn FnOnce() -> Box<dyn FnMut(f64, &[u8])> + Send>;
 
 /// What the pass reports besides the frames.
@@ -179,6 +214,10 @@ pub struct PassReport {
     pub grid: Vec<f64>,
     /// Presentation times of the key packets (sorted), with the grid.
     pub keyframes: Vec<f64>,
+    /// With [`DecodeSpec::jumps`]: (time, picture at the analysis size) of
+    /// the skipped frames decoded between two reference frames that jump,
+    /// and of those two reference frames; sorted by time.
+    pub near_cuts: Vec<(f64, Vec<u8>)>,
     pub stderr_tail: String,
     /// `on_frame` asked to stop before the end.
     pub stopped: bool,

@@ -269,6 +269,70 @@ impl Extractor {
     }
 }
 
+/// A picture's coarse summary for comparing two frames before the analysis
+/// proper sees them: the grid means [`Extractor::push`] compares (luma,
+/// Cb, Cr per cell, 0..1) and the luma standard deviation.
+#[derive(Clone)]
+pub struct Glance {
+    cells: Vec<[f32; 3]>,
+    pub luma_std: f32,
+}
+
+impl Glance {
+    /// From yuv420p planes of `w`×`h`, as given to [`Extractor::push`].
+    pub fn of(yuv: &[u8], w: usize, h: usize) -> Self {
+        let (cw, ch) = (w / 2, h / 2);
+        let (yp, rest) = yuv.split_at(w * h);
+        let (up, vp) = rest.split_at(cw * ch);
+        let mut grid = vec![[0f32; 3]; GRID];
+        let mut counts = [0f32; GRID];
+        let mut ccounts = [0f32; GRID];
+        let (mut sum, mut sum2) = (0f64, 0f64);
+        for yy in 0..h {
+            let row = (yy * GRID_H / h) * GRID_W;
+            for xx in 0..w {
+                let y = yp[yy * w + xx] as f32;
+                sum += y as f64;
+                sum2 += (y * y) as f64;
+                let gi = row + xx * GRID_W / w;
+                grid[gi][0] += y;
+                counts[gi] += 1.0;
+            }
+        }
+        for cy in 0..ch {
+            let row = (cy * GRID_H / ch) * GRID_W;
+            for cx in 0..cw {
+                let gi = row + cx * GRID_W / cw;
+                grid[gi][1] += up[cy * cw + cx] as f32;
+                grid[gi][2] += vp[cy * cw + cx] as f32;
+                ccounts[gi] += 1.0;
+            }
+        }
+        for i in 0..GRID {
+            let c = counts[i].max(1.0) * 255.0;
+            let cc = ccounts[i].max(1.0) * 255.0;
+            grid[i] = [grid[i][0] / c, grid[i][1] / cc, grid[i][2] / cc];
+        }
+        let n = (w * h).max(1) as f64;
+        let mean = sum / n;
+        Glance {
+            cells: grid,
+            luma_std: ((sum2 / n - mean * mean).max(0.0).sqrt() / 255.0) as f32,
+        }
+    }
+
+    /// The difference [`FrameStats::diff`] would give between the two
+    /// frames: mean-removed luma plus the mean difference is the plain luma
+    /// difference, so this is the same sum over the same cells.
+    pub fn diff(&self, other: &Glance) -> f32 {
+        let mut s = 0f32;
+        for (a, b) in self.cells.iter().zip(&other.cells) {
+            s += (a[0] - b[0]).abs() + 0.5 * (a[1] - b[1]).abs() + 0.5 * (a[2] - b[2]).abs();
+        }
+        s / GRID as f32
+    }
+}
+
 /// Frames measured before the analysed frame interval is fixed.
 const MEASURE: usize = 16;
 
@@ -406,4 +470,38 @@ pub fn hist_distance(a: &[f32; HIST], b: &[f32; HIST]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .sum::<f32>()
         * 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glance_differs_as_the_analysis_will() {
+        // Two 64×36 yuv420p pictures with structure and different means.
+        let (w, h) = (64usize, 36usize);
+        let pic = |seed: u32| -> Vec<u8> {
+            let mut x = seed;
+            (0..w * h * 3 / 2)
+                .map(|i| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    ((i % w) as u32 * 3 + (x >> 27)) as u8
+                })
+                .collect()
+        };
+        let (a, b) = (
+            pic(1),
+            pic(7).iter().map(|v| v / 2 + 40).collect::<Vec<u8>>(),
+        );
+        let mut ex = Extractor::new(w as u32, h as u32, 1.0 / 24.0);
+        ex.push(0.0, 0, &a);
+        ex.push(1.0 / 24.0, 1, &b);
+        let d = Glance::of(&a, w, h).diff(&Glance::of(&b, w, h));
+        assert!(
+            (d - ex.stats[1].diff[0]).abs() < 1e-5,
+            "{d} vs {}",
+            ex.stats[1].diff[0]
+        );
+        assert!((Glance::of(&b, w, h).luma_std - ex.stats[1].luma_std).abs() < 1e-5);
+    }
 }

@@ -16,17 +16,21 @@
 //! call and flags, the first field of interlaced frames, and the stream's
 //! display rotation applied, as ffmpeg's autorotate does.
 
+use std::collections::{BTreeMap, HashSet};
 use std::os::raw::c_int;
 use std::path::Path;
 use std::sync::mpsc;
 
-use ffmpeg_next as ff;
 use ff::ffi;
+use ffmpeg_next as ff;
 
 use crate::media::libav::{log_tail, take_log_errors};
 
 use super::audio::Energy;
-use super::decode::{DecodeSpec, Frame, PassReport, SideSinkFactory, SideSpec, AUDIO_RATE};
+use super::decode::{
+    DecodeSpec, Frame, JumpRule, PassReport, SideSinkFactory, SideSpec, AUDIO_RATE,
+};
+use super::features::Glance;
 use super::AnalysisError;
 
 fn err(film: &Path, problem: impl Into<String>) -> AnalysisError {
@@ -54,9 +58,14 @@ struct Input {
 
 fn open(film: &Path, want_audio: bool) -> Result<Input, AnalysisError> {
     let ictx = crate::media::libav::open(film).map_err(|e| err(film, e))?;
-    let video = ictx.streams().best(ff::media::Type::Video).map(|s| s.index());
+    let video = ictx
+        .streams()
+        .best(ff::media::Type::Video)
+        .map(|s| s.index());
     let audio = if want_audio {
-        ictx.streams().best(ff::media::Type::Audio).map(|s| s.index())
+        ictx.streams()
+            .best(ff::media::Type::Audio)
+            .map(|s| s.index())
     } else {
         None
     };
@@ -126,7 +135,22 @@ impl Input {
         }
     }
 
-    fn video_decoder(&self, threads: usize, skip_loop_filter: bool) -> Result<ff::decoder::Video, ff::Error> {
+    fn video_decoder(
+        &self,
+        threads: usize,
+        skip_loop_filter: bool,
+    ) -> Result<ff::decoder::Video, ff::Error> {
+        self.video_decoder_with(threads, skip_loop_filter, None)
+    }
+
+    /// A video decoder; with `capture`, one that hands every picture it
+    /// starts to decode to `capture` (see [`Capture`]).
+    fn video_decoder_with(
+        &self,
+        threads: usize,
+        skip_loop_filter: bool,
+        capture: Option<*mut Capture>,
+    ) -> Result<ff::decoder::Video, ff::Error> {
         let s = self
             .video
             .and_then(|i| self.ictx.stream(i))
@@ -139,6 +163,10 @@ impl Input {
             (*p).pkt_timebase = (*s.as_ptr()).time_base;
             if skip_loop_filter {
                 (*p).skip_loop_filter = ffi::AVDiscard::AVDISCARD_ALL;
+            }
+            if let Some(c) = capture {
+                (*p).opaque = c as *mut std::os::raw::c_void;
+                (*p).get_buffer2 = Some(capture_buffer);
             }
         }
         ctx.decoder().video()
@@ -157,6 +185,243 @@ impl Input {
 
     fn packet_time(&self, p: &ff::Packet) -> Option<f64> {
         p.pts().map(|v| v as f64 * self.vtb - self.start_s)
+    }
+}
+
+/// The key frames the container's index lists (seconds from the film's
+/// start, sorted): where a seek lands. Empty for a container without an
+/// index (MPEG-TS) or a film that cannot be opened.
+pub fn index_keys(film: &Path) -> Vec<f64> {
+    let Ok(input) = open(film, false) else {
+        return Vec::new();
+    };
+    let Some(vi) = input.video else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    // SAFETY: the index entries of an open stream, read by index below
+    // their count; the entry pointer is valid until the next read.
+    unsafe {
+        let st = *(*input.ictx.as_ptr()).streams.add(vi);
+        for i in 0..ffi::avformat_index_get_entries_count(st) {
+            let e = ffi::avformat_index_get_entry(st, i);
+            if !e.is_null() && (*e).flags() & ffi::AVINDEX_KEYFRAME != 0 {
+                keys.push((*e).timestamp as f64 * input.vtb - input.start_s);
+            }
+        }
+    }
+    keys.sort_by(|a, b| a.total_cmp(b));
+    keys
+}
+
+// ---------------------------------------------------------------------------
+// Reference pictures as soon as they are decoded.
+
+/// The picture the decoder is working on, caught when it asks for the
+/// picture's buffer (`get_buffer2`). With one decoder thread the picture is
+/// complete once its packet has been sent, so it can be read at once: the
+/// decoder's own output comes only after its reordering delay (two
+/// reference frames later with B-pyramids), too late to choose whether the
+/// non-reference frames that follow it in decoding order are decoded.
+struct Capture {
+    frame: ff::frame::Video,
+    got: bool,
+}
+
+unsafe extern "C" fn capture_buffer(
+    s: *mut ffi::AVCodecContext,
+    frame: *mut ffi::AVFrame,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: called by libavcodec with its context and the frame to fill;
+    // `opaque` is the `Capture` the pass owns for the decoder's lifetime.
+    let r = ffi::avcodec_default_get_buffer2(s, frame, flags);
+    let cap = (*s).opaque as *mut Capture;
+    if r >= 0 && !cap.is_null() {
+        let own = (*cap).frame.as_mut_ptr();
+        ffi::av_frame_unref(own);
+        (*cap).got = ffi::av_frame_ref(own, frame) >= 0;
+        if (*cap).got {
+            // The buffer has the coded size (1088 lines for 1080p); the
+            // picture shown is the top-left display size.
+            (*own).width = (*s).width.min((*own).width);
+            (*own).height = (*s).height.min((*own).height);
+        }
+    }
+    r
+}
+
+/// NAL length size of length-prefixed H.264/HEVC (from the avcC/hvcC
+/// extradata), or 0 for Annex B start codes.
+fn nal_length_size(codec: ffi::AVCodecID, extradata: &[u8]) -> usize {
+    match codec {
+        ffi::AVCodecID::AV_CODEC_ID_H264 if extradata.len() > 4 && extradata[0] == 1 => {
+            (extradata[4] & 3) as usize + 1
+        }
+        ffi::AVCodecID::AV_CODEC_ID_HEVC if extradata.len() > 22 && extradata[0] == 1 => {
+            (extradata[21] & 3) as usize + 1
+        }
+        _ => 0,
+    }
+}
+
+/// Whether a packet's picture is a reference picture, from its first slice
+/// NAL's header (H.264 `nal_ref_idc`; HEVC's sub-layer non-reference
+/// types). `None` for other codecs or a packet that cannot be read.
+fn nal_is_ref(codec: ffi::AVCodecID, len_size: usize, data: &[u8]) -> Option<bool> {
+    let slice = |nal: &[u8]| -> Option<bool> {
+        let h = *nal.first()?;
+        match codec {
+            ffi::AVCodecID::AV_CODEC_ID_H264 => {
+                (1..=5).contains(&(h & 0x1f)).then_some((h >> 5) & 3 != 0)
+            }
+            ffi::AVCodecID::AV_CODEC_ID_HEVC => {
+                let ty = (h >> 1) & 0x3f;
+                (ty < 32).then_some(!(ty <= 14 && ty % 2 == 0))
+            }
+            _ => None,
+        }
+    };
+    let mut i = 0;
+    if len_size > 0 {
+        while i + len_size <= data.len() {
+            let n = data[i..i + len_size]
+                .iter()
+                .fold(0usize, |a, &b| a << 8 | b as usize);
+            i += len_size;
+            if let Some(r) = slice(data.get(i..i + n)?) {
+                return Some(r);
+            }
+            i += n;
+        }
+    } else {
+        while i + 3 <= data.len() {
+            if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+                if let Some(r) = slice(&data[i + 3..]) {
+                    return Some(r);
+                }
+                i += 3;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// A reference picture seen at decoding time.
+struct RefPic {
+    t: f64,
+    glance: Glance,
+    yuv: Vec<u8>,
+    /// The buffer it was read from: the decoder's output of the same
+    /// picture is the same picture when it starts at the same address.
+    data0: usize,
+    in_near: bool,
+}
+
+/// Decodes the skipped frames around jumps (see [`DecodeSpec::jumps`]).
+struct NearCuts {
+    rule: JumpRule,
+    codec: ffi::AVCodecID,
+    len_size: usize,
+    capture: Box<Capture>,
+    /// Recent reference pictures by presentation timestamp.
+    refs: BTreeMap<i64, RefPic>,
+    /// Timestamps of decoded non-reference frames: not for `on_frame`.
+    extra: HashSet<i64>,
+    out: Vec<(f64, Vec<u8>)>,
+    /// This packet is sent with its non-reference frame decoded.
+    decoding: bool,
+}
+
+/// Frames kept for refining cuts: beyond this (a long film of fast
+/// motion), cuts fall back to a re-decode.
+const NEAR_CUTS_MAX: usize = 3000;
+
+impl NearCuts {
+    /// Choose, before a packet is sent, whether its frame is decoded even
+    /// if it is a non-reference frame: when the reference pictures on each
+    /// side of its time jump.
+    fn choose(&mut self, pts: Option<i64>) -> bool {
+        self.decoding = false;
+        let Some(p) = pts else { return false };
+        if self.out.len() >= NEAR_CUTS_MAX {
+            return false;
+        }
+        let before = self.refs.range(..p).next_back().map(|(k, _)| *k);
+        let after = self.refs.range(p + 1..).next().map(|(k, _)| *k);
+        let (Some(a), Some(b)) = (before, after) else {
+            return false;
+        };
+        // The differences between the reference frames before: a jump must
+        // stand out from them as a cut stands out from its neighbourhood
+        // (fast motion and dissolves change every frame a lot).
+        let recent: Vec<&Glance> = self
+            .refs
+            .range(..=a)
+            .rev()
+            .take(9)
+            .map(|(_, r)| &r.glance)
+            .collect();
+        let mut before: Vec<f32> = recent.windows(2).map(|w| w[0].diff(w[1])).collect();
+        before.sort_by(|x, y| x.total_cmp(y));
+        let median = before.get(before.len() / 2).copied();
+        if !self
+            .rule
+            .is_jump(&self.refs[&a].glance, &self.refs[&b].glance, median)
+        {
+            return false;
+        }
+        for k in [a, b] {
+            if let Some(r) = self.refs.get_mut(&k) {
+                if !r.in_near {
+                    r.in_near = true;
+                    self.out.push((r.t, r.yuv.clone()));
+                }
+            }
+        }
+        self.decoding = true;
+        true
+    }
+
+    /// After a packet was sent: read the picture it decoded, if any.
+    fn take(&mut self, pkt: &ff::Packet, pic: &mut Picture, t_of: impl Fn(i64) -> f64) {
+        if !std::mem::take(&mut self.capture.got) {
+            return;
+        }
+        let f = &self.capture.frame;
+        let Some(pts) = f.pts() else { return };
+        let is_ref = !self.decoding
+            || nal_is_ref(self.codec, self.len_size, pkt.data().unwrap_or(&[])).unwrap_or(true);
+        let mut yuv = vec![0u8; pic.bytes()];
+        if !pic.convert(f, &mut yuv) {
+            return;
+        }
+        let t = t_of(pts);
+        if is_ref {
+            let (w, h) = (pic.width as usize, pic.height as usize);
+            // SAFETY: reading a pointer field of the captured frame.
+            let data0 = unsafe { (*f.as_ptr()).data[0] as usize };
+            self.refs.insert(
+                pts,
+                RefPic {
+                    t,
+                    glance: Glance::of(&yuv, w, h),
+                    yuv,
+                    data0,
+                    in_near: false,
+                },
+            );
+            while self.refs.len() > 24 {
+                self.refs.pop_first();
+            }
+        } else {
+            self.extra.insert(pts);
+            self.out.push((t, yuv));
+        }
+        // SAFETY: our own reference to the picture's buffers.
+        unsafe { ffi::av_frame_unref(self.capture.frame.as_mut_ptr()) };
     }
 }
 
@@ -210,7 +475,14 @@ impl Drop for Picture {
 }
 
 impl Picture {
-    fn new(width: u32, height: u32, grey: bool, flags: c_int, field: Option<bool>, rotation: u32) -> Self {
+    fn new(
+        width: u32,
+        height: u32,
+        grey: bool,
+        flags: c_int,
+        field: Option<bool>,
+        rotation: u32,
+    ) -> Self {
         Picture {
             width,
             height,
@@ -258,7 +530,11 @@ impl Picture {
             let (sw, sh) = self.scaled_size();
             if self.src != (w, h, fmt) || self.sws.is_null() {
                 ffi::sws_freeContext(self.sws);
-                let src_h = if self.field.is_some() { (h / 2).max(1) } else { h };
+                let src_h = if self.field.is_some() {
+                    (h / 2).max(1)
+                } else {
+                    h
+                };
                 self.sws = ffi::sws_getContext(
                     w,
                     src_h,
@@ -292,17 +568,33 @@ impl Picture {
                     stride[i] *= 2;
                 }
             }
-            let src_h = if self.field.is_some() { (h / 2).max(1) } else { h };
+            let src_h = if self.field.is_some() {
+                (h / 2).max(1)
+            } else {
+                h
+            };
             let n = (sw * sh) as usize;
             let need = if self.grey { n } else { n * 3 / 2 };
             let rotate = self.rotation != 0;
             if rotate && self.tmp.len() != need {
                 self.tmp = vec![0; need];
             }
-            let dst_buf: &mut [u8] = if rotate { &mut self.tmp } else { &mut out[..need] };
+            let dst_buf: &mut [u8] = if rotate {
+                &mut self.tmp
+            } else {
+                &mut out[..need]
+            };
             let base = dst_buf.as_mut_ptr();
             let (dst, dst_stride): ([*mut u8; 4], [c_int; 4]) = if self.grey {
-                ([base, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()], [sw as c_int, 0, 0, 0])
+                (
+                    [
+                        base,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    ],
+                    [sw as c_int, 0, 0, 0],
+                )
             } else {
                 (
                     [base, base.add(n), base.add(n + n / 4), std::ptr::null_mut()],
@@ -325,12 +617,30 @@ impl Picture {
         if self.rotation != 0 {
             let (sw, sh) = self.scaled_size();
             let n = (sw * sh) as usize;
-            rotate_plane(&self.tmp[..n], sw as usize, sh as usize, self.rotation, &mut out[..n]);
+            rotate_plane(
+                &self.tmp[..n],
+                sw as usize,
+                sh as usize,
+                self.rotation,
+                &mut out[..n],
+            );
             if !self.grey {
                 let (cw, ch) = (sw as usize / 2, sh as usize / 2);
                 let c = cw * ch;
-                rotate_plane(&self.tmp[n..n + c], cw, ch, self.rotation, &mut out[n..n + c]);
-                rotate_plane(&self.tmp[n + c..n + 2 * c], cw, ch, self.rotation, &mut out[n + c..n + 2 * c]);
+                rotate_plane(
+                    &self.tmp[n..n + c],
+                    cw,
+                    ch,
+                    self.rotation,
+                    &mut out[n..n + c],
+                );
+                rotate_plane(
+                    &self.tmp[n + c..n + 2 * c],
+                    cw,
+                    ch,
+                    self.rotation,
+                    &mut out[n + c..n + 2 * c],
+                );
             }
         }
         true
@@ -450,7 +760,11 @@ impl Resampler {
                 self.swr,
                 &mut out_p,
                 cap as c_int,
-                if n_in > 0 { in_pp.as_mut_ptr() } else { std::ptr::null_mut() },
+                if n_in > 0 {
+                    in_pp.as_mut_ptr()
+                } else {
+                    std::ptr::null_mut()
+                },
                 n_in,
             );
             if got > 0 {
@@ -483,13 +797,24 @@ pub fn run_pass(
         // Sound only: the picture's packets are not even read.
         if let Some(v) = input.video.take() {
             // SAFETY: the stream index exists in the open context.
-            unsafe { (**(*input.ictx.as_mut_ptr()).streams.add(v)).discard = ffi::AVDiscard::AVDISCARD_ALL };
+            unsafe {
+                (**(*input.ictx.as_mut_ptr()).streams.add(v)).discard =
+                    ffi::AVDiscard::AVDISCARD_ALL
+            };
         }
     }
     take_log_errors();
+    let mut near = near_cuts(&input, spec);
     let mut vdec = if spec.video {
+        // Pictures are read as soon as they are decoded only with one
+        // decoder thread (frame threads finish them later).
+        let threads = if near.is_some() { 1 } else { spec.threads };
         let mut d = input
-            .video_decoder(spec.threads, spec.skip_loop_filter)
+            .video_decoder_with(
+                threads,
+                spec.skip_loop_filter,
+                near.as_mut().map(|n| &mut *n.capture as *mut Capture),
+            )
             .map_err(|e| err(film, format!("cannot decode the picture: {e}")))?;
         set_skip_nonref(&mut d, spec.skip_nonref);
         Some(d)
@@ -509,6 +834,15 @@ pub fn run_pass(
         input.rotation,
     );
     let mut buf = vec![0u8; pic.bytes()];
+    let mut early_pic = Picture::new(
+        spec.width,
+        spec.height,
+        false,
+        sws_flags(&spec.scale_flags),
+        field,
+        input.rotation,
+    );
+    let (vtb, start_s) = (input.vtb, input.start_s);
 
     // Side frames go to their consumer on its own thread.
     let side = match (spec.side, side_sink) {
@@ -548,9 +882,16 @@ pub fn run_pass(
                      report: &mut PassReport,
                      last_t: &mut f64,
                      done: &mut bool,
-                     side: &mut Option<SideOut>|
+                     side: &mut Option<SideOut>,
+                     near: &mut Option<NearCuts>|
      -> bool {
         while dec.receive_frame(&mut vframe).is_ok() {
+            // A non-reference frame decoded for the cuts: not analysed.
+            if let (Some(n), Some(p)) = (near.as_mut(), vframe.pts()) {
+                if n.extra.remove(&p) {
+                    continue;
+                }
+            }
             let t = match vframe.timestamp() {
                 Some(ts) => ts as f64 * input.vtb - input.start_s,
                 None => *last_t + frame_step,
@@ -579,7 +920,16 @@ pub fn run_pass(
             if let Some(s) = side.as_mut() {
                 s.offer(t, &vframe);
             }
-            if !pic.convert(&vframe, &mut buf) {
+            // The picture already read when it was decoded, if this is it.
+            // SAFETY: a pointer field of the decoded frame.
+            let data0 = unsafe { (*vframe.as_ptr()).data[0] as usize };
+            let early = near.as_ref().and_then(|n| {
+                let r = n.refs.get(&vframe.pts()?)?;
+                (r.data0 == data0).then_some(&r.yuv)
+            });
+            if let Some(y) = early {
+                buf.copy_from_slice(y);
+            } else if !pic.convert(&vframe, &mut buf) {
                 report.decode_errors += 1;
                 report.error_times.push(t);
                 continue;
@@ -635,14 +985,28 @@ pub fn run_pass(
                 if spec.window.is_some() {
                     // Only the window needs every frame; on the way to it
                     // (and past it) the reference frames are enough.
-                    let inside = pt.map_or(true, |t| t >= win_start - 1e-6 && t < win_end - 1e-6);
+                    let inside = pt.is_none_or(|t| t >= win_start - 1e-6 && t < win_end - 1e-6);
                     set_skip_nonref(dec, spec.skip_nonref || !inside);
+                }
+                if let Some(n) = near.as_mut() {
+                    let decode_all = n.choose(pkt.pts());
+                    set_skip_nonref(dec, !decode_all);
                 }
                 if dec.send_packet(&pkt).is_err() {
                     report.decode_errors += 1;
                     report.error_times.push(last_t);
                 }
-                drain(dec, &mut report, &mut last_t, &mut done, &mut side);
+                if let Some(n) = near.as_mut() {
+                    n.take(&pkt, &mut early_pic, |p| p as f64 * vtb - start_s);
+                }
+                drain(
+                    dec,
+                    &mut report,
+                    &mut last_t,
+                    &mut done,
+                    &mut side,
+                    &mut near,
+                );
             }
         } else if Some(si) == ai {
             if let (Some(dec), Some(en)) = (adec.as_mut(), energy.as_mut()) {
@@ -663,7 +1027,14 @@ pub fn run_pass(
     if !done {
         if let Some(dec) = vdec.as_mut() {
             let _ = dec.send_eof();
-            drain(dec, &mut report, &mut last_t, &mut done, &mut side);
+            drain(
+                dec,
+                &mut report,
+                &mut last_t,
+                &mut done,
+                &mut side,
+                &mut near,
+            );
         }
         if let (Some(dec), Some(en)) = (adec.as_mut(), energy.as_mut()) {
             let _ = dec.send_eof();
@@ -689,6 +1060,12 @@ pub fn run_pass(
     }
     report.grid = grid;
     report.keyframes = keys;
+    if let Some(n) = near {
+        let mut out = n.out;
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-6);
+        report.near_cuts = out;
+    }
     report.stderr_tail = log_tail();
     if report.frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
         return Err(err(
@@ -700,6 +1077,45 @@ pub fn run_pass(
         ));
     }
     Ok(report)
+}
+
+/// The decoding of skipped frames around jumps, when the spec asks for it
+/// and the codec's packets say which frames are references (H.264, HEVC).
+fn near_cuts(input: &Input, spec: &DecodeSpec) -> Option<NearCuts> {
+    let rule = spec.jumps?;
+    if !(spec.skip_nonref && spec.video && spec.window.is_none()) {
+        return None;
+    }
+    let s = input.video.and_then(|i| input.ictx.stream(i))?;
+    // SAFETY: the codec parameters of an open stream.
+    let (codec, extradata) = unsafe {
+        let par = (*s.as_ptr()).codecpar;
+        let ed = if (*par).extradata.is_null() || (*par).extradata_size <= 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts((*par).extradata, (*par).extradata_size as usize)
+        };
+        ((*par).codec_id, ed)
+    };
+    if !matches!(
+        codec,
+        ffi::AVCodecID::AV_CODEC_ID_H264 | ffi::AVCodecID::AV_CODEC_ID_HEVC
+    ) {
+        return None;
+    }
+    Some(NearCuts {
+        rule,
+        codec,
+        len_size: nal_length_size(codec, extradata),
+        capture: Box::new(Capture {
+            frame: ff::frame::Video::empty(),
+            got: false,
+        }),
+        refs: BTreeMap::new(),
+        extra: HashSet::new(),
+        out: Vec::new(),
+        decoding: false,
+    })
 }
 
 /// Decode several short windows `(start, duration)` of the film, in order,
@@ -741,7 +1157,9 @@ pub fn run_windows(
         let mut read_errors = 0;
         let mut take = |dec: &mut ff::decoder::Video, times: &mut Vec<f64>| -> bool {
             while dec.receive_frame(&mut frame).is_ok() {
-                let Some(ts) = frame.timestamp() else { continue };
+                let Some(ts) = frame.timestamp() else {
+                    continue;
+                };
                 let t = ts as f64 * input.vtb - input.start_s;
                 if t < ws - 1e-6 {
                     continue;
@@ -773,7 +1191,7 @@ pub fn run_windows(
             }
             let inside = input
                 .packet_time(&pkt)
-                .map_or(true, |t| t >= ws - 1e-6 && t < we - 1e-6);
+                .is_none_or(|t| t >= ws - 1e-6 && t < we - 1e-6);
             set_skip_nonref(&mut dec, spec.skip_nonref || !inside);
             let _ = dec.send_packet(&pkt);
             done = take(&mut dec, &mut times);
@@ -811,7 +1229,14 @@ impl SideOut {
         });
         SideOut {
             spec,
-            pic: Picture::new(spec.width, spec.height, true, ffi::SWS_BILINEAR, None, rotation),
+            pic: Picture::new(
+                spec.width,
+                spec.height,
+                true,
+                ffi::SWS_BILINEAR,
+                None,
+                rotation,
+            ),
             last_slot: None,
             tx: Some(tx),
             thread: Some(thread),
@@ -855,5 +1280,33 @@ mod tests {
         assert_eq!(&out, b"cfbead"); // counter-clockwise: "cf", "be", "ad"
         rotate_plane(src, 3, 2, 180, &mut out);
         assert_eq!(&out, b"fedcba");
+    }
+
+    #[test]
+    fn slice_headers_say_which_pictures_are_references() {
+        use ffi::AVCodecID::{AV_CODEC_ID_H264 as H264, AV_CODEC_ID_HEVC as HEVC};
+        // Length-prefixed (4 bytes): an SEI NAL (type 6), then a slice.
+        let avcc = |slice_hdr: u8| vec![0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, slice_hdr, 0x88];
+        assert_eq!(nal_is_ref(H264, 4, &avcc(0x41)), Some(true)); // P, nal_ref_idc 2
+        assert_eq!(nal_is_ref(H264, 4, &avcc(0x01)), Some(false)); // B, nal_ref_idc 0
+        assert_eq!(nal_is_ref(H264, 4, &avcc(0x65)), Some(true)); // IDR
+                                                                  // Annex B start codes.
+        assert_eq!(
+            nal_is_ref(H264, 0, &[0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x01, 0x9e]),
+            Some(false)
+        );
+        // HEVC: TRAIL_N (0) is a sub-layer non-reference picture, TRAIL_R (1) is not.
+        assert_eq!(nal_is_ref(HEVC, 4, &[0, 0, 0, 2, 0x00, 0x01]), Some(false));
+        assert_eq!(nal_is_ref(HEVC, 4, &[0, 0, 0, 2, 0x02, 0x01]), Some(true));
+        // No slice, a truncated length, another codec: unknown.
+        assert_eq!(nal_is_ref(H264, 4, &[0, 0, 0, 2, 0x06, 0x05]), None);
+        assert_eq!(nal_is_ref(H264, 4, &[0, 0, 0, 9, 0x41]), None);
+        assert_eq!(
+            nal_is_ref(ffi::AVCodecID::AV_CODEC_ID_MPEG2VIDEO, 0, &[0, 0, 1, 0]),
+            None
+        );
+        // avcC / hvcC say how long the length prefix is.
+        assert_eq!(nal_length_size(H264, &[1, 0x64, 0, 0x1f, 0xff, 0xe1]), 4);
+        assert_eq!(nal_length_size(H264, &[0, 0, 0, 1, 0x67]), 0);
     }
 }

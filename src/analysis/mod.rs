@@ -54,6 +54,12 @@ pub struct AnalyseOptions {
     /// Take a cut whose first analysed frame is an I-frame as placed exactly
     /// there without a re-decode: encoders put I-frames on scene cuts.
     pub trust_keyframes: bool,
+    /// With `skip_nonref`: decode the skipped frames between two reference
+    /// frames that differ like a cut, in the main pass (a reference frame
+    /// is read as soon as it is decoded, before the frames that follow it
+    /// in decoding order), so such cuts need no re-decode. H.264 and HEVC.
+    #[serde(default = "yes")]
+    pub near_cuts: bool,
     pub detect: DetectParams,
     /// Step of the loudness curve in seconds.
     pub loudness_step_s: f64,
@@ -94,6 +100,7 @@ impl Default for AnalyseOptions {
             skip_loop_filter: true,
             skip_nonref: true,
             trust_keyframes: true,
+            near_cuts: true,
             detect: DetectParams::default(),
             loudness_step_s: 0.1,
             scale_flags: "fast_bilinear".into(),
@@ -202,8 +209,12 @@ pub struct FilmAnalysis {
     pub frames_analysed: usize,
     pub analysis_width: u32,
     pub analysis_height: u32,
-    /// Cuts placed by a narrow re-decode around a skipped frame.
+    /// Cuts placed on a skipped frame's neighbourhood decoded in full.
     pub refined_cuts: usize,
+    /// Of those, cuts placed by a narrow re-decode after the main pass
+    /// (the others from the frames it decoded around them).
+    #[serde(default)]
+    pub redecoded_cuts: usize,
     /// Film segments the main pass was decoded in, side by side (1 or 2;
     /// see [`segments`]); the statistics do not depend on it.
     #[serde(default)]
@@ -289,6 +300,15 @@ fn analyse_info(
         threads: opts.threads,
         skip_loop_filter: opts.skip_loop_filter,
         skip_nonref: opts.skip_nonref,
+        // Half the smallest cut difference: a cut never goes unseen, and
+        // motion seldom reaches it.
+        jumps: (opts.skip_nonref && opts.near_cuts).then_some(decode::JumpRule {
+            cut_min: opts.detect.cut_min,
+            cut_ratio: opts.detect.cut_ratio,
+            contrast_ref: opts.detect.contrast_ref,
+            contrast_floor: opts.detect.contrast_floor,
+            share: 0.5,
+        }),
         audio: info.has_audio,
         scale_flags: opts.scale_flags.clone(),
         side: None,
@@ -318,7 +338,7 @@ fn analyse_info(
     // Face samples, tagged with the segment that decoded them.
     let (face_tx, face_rx) = std::sync::mpsc::channel::<(usize, faces::FaceSample)>();
     let split_at = if opts.split {
-        segments::split_point(info.duration_s)
+        segments::split_point(info.duration_s, &libav::index_keys(film))
     } else {
         None
     };
@@ -345,7 +365,6 @@ fn analyse_info(
         height: fh,
         every_s: opts.face_every_s.max(0.1),
     });
-    let t_main = std::time::Instant::now();
     let decoded = segments::decode(
         film,
         &spec,
@@ -428,23 +447,35 @@ fn analyse_info(
             (skipped > 0 && !trusted).then_some((prev.t, stats[d.at].t))
         })
         .collect();
-    let cands: Vec<(f64, f64)> = to_refine.iter().flatten().copied().collect();
-    let t_ref = std::time::Instant::now();
-    if std::env::var_os("CINECUT_TIMING").is_some() {
-        eprintln!("TIMING main {:.3}", t_ref.duration_since(t_main).as_secs_f64());
-    }
+    // Cuts whose skipped frames the main pass decoded are placed from them.
+    let from_pass: Vec<Option<Option<f64>>> = to_refine
+        .iter()
+        .zip(&detected)
+        .map(|(r, d)| {
+            let (p, n) = (*r)?;
+            let skipped = stats[d.at].frame.saturating_sub(stats[d.at - 1].frame + 1);
+            place_from_near(&report.near_cuts, (aw, ah), info.fps, (p, n), skipped)
+        })
+        .collect();
+    let cands: Vec<(f64, f64)> = to_refine
+        .iter()
+        .zip(&from_pass)
+        .filter(|(_, f)| f.is_none())
+        .filter_map(|(r, _)| *r)
+        .collect();
     let mut refined =
         refine_cuts(film, &info, (aw, ah), opts, &report.keyframes, &cands)?.into_iter();
-    if std::env::var_os("CINECUT_TIMING").is_some() {
-        eprintln!("TIMING refine {:.3} ({} cands)", t_ref.elapsed().as_secs_f64(), cands.len());
-    }
     let mut refined_cuts = 0;
     let mut boundaries = Vec::new();
-    for (d, r) in detected.iter().zip(&to_refine) {
+    for ((d, r), near) in detected.iter().zip(&to_refine).zip(&from_pass) {
         let mut time_s = stats[d.at].t;
         let mut frame = stats[d.at].frame;
         if r.is_some() {
-            if let Some(Some(t)) = refined.next() {
+            let placed = match near {
+                Some(p) => *p,
+                None => refined.next().flatten(),
+            };
+            if let Some(t) = placed {
                 time_s = t;
                 frame = frame_of(&grid, grid_ok, t, info.fps);
                 refined_cuts += 1;
@@ -539,6 +570,7 @@ fn analyse_info(
         analysis_width: aw,
         analysis_height: ah,
         refined_cuts,
+        redecoded_cuts: cands.len(),
         decode_segments: if join.is_some() { 2 } else { 1 },
         interlaced: info.field.is_some(),
         faces_source: faces_source.into(),
@@ -686,6 +718,34 @@ fn refine_cuts(
     Ok(out)
 }
 
+/// Place a cut candidate `(p, n)` (two analysed frames with `skipped`
+/// frames between) from the frames the main pass decoded around it, as
+/// [`refine_cut`] would from a re-decode; `None` when those frames are not
+/// all there (the pass did not see the jump, or kept no more frames).
+fn place_from_near(
+    near: &[(f64, Vec<u8>)],
+    (aw, ah): (u32, u32),
+    fps: f64,
+    (p, n): (f64, f64),
+    skipped: u64,
+) -> Option<Option<f64>> {
+    let half = 0.5 / fps;
+    let i0 = near.partition_point(|f| f.0 < p - half);
+    let i1 = near.partition_point(|f| f.0 < n + half);
+    let win = &near[i0..i1];
+    let ends = (win.first()?.0 - p).abs() < 1e-6 && (win.last()?.0 - n).abs() < 1e-6;
+    if !ends || win.len() as u64 != skipped + 2 {
+        return None;
+    }
+    let mut ex = Extractor::new(aw, ah, 1.0 / fps);
+    for (t, yuv) in win {
+        ex.push(*t, 0, yuv);
+    }
+    let s = ex.stats;
+    let best = (1..s.len()).max_by(|&a, &b| s[a].diff[0].total_cmp(&s[b].diff[0]));
+    Some(best.map(|i| s[i].t))
+}
+
 /// How cuts are re-decoded: every frame (no skipping), video only, at the
 /// analysis size, over `window` when given.
 fn redecode_spec(
@@ -700,6 +760,7 @@ fn redecode_spec(
         threads: opts.threads,
         skip_loop_filter: opts.skip_loop_filter,
         skip_nonref: false,
+        jumps: None,
         audio: false,
         scale_flags: opts.scale_flags.clone(),
         side: None,
@@ -1059,6 +1120,7 @@ mod tests {
             analysis_width: 160,
             analysis_height: 90,
             refined_cuts: 0,
+            redecoded_cuts: 0,
             decode_segments: 1,
             interlaced: false,
             key_s: vec![],

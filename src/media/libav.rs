@@ -11,8 +11,8 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use ffmpeg_next as ff;
 use ff::ffi;
+use ffmpeg_next as ff;
 
 // ---------------------------------------------------------------------------
 // Logging: libav reports damage (a bad NAL unit, concealed macroblocks) only
@@ -96,7 +96,12 @@ pub fn open(path: &Path) -> Result<ff::format::context::Input, String> {
     // SAFETY: standard open/find_stream_info; on failure the context is
     // closed here, on success `Input::wrap` owns and closes it.
     unsafe {
-        let r = ffi::avformat_open_input(&mut ps, url.as_ptr(), std::ptr::null(), std::ptr::null_mut());
+        let r = ffi::avformat_open_input(
+            &mut ps,
+            url.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        );
         if r < 0 {
             return Err(ff::Error::from(r).to_string());
         }

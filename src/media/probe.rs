@@ -164,7 +164,8 @@ fn read_streams(path: &Path) -> std::result::Result<Raw, String> {
     use ffmpeg_next::ffi;
     let ictx = super::libav::open(path)?;
     let rate = |r: ffi::AVRational| (r.den != 0).then(|| format!("{}/{}", r.num, r.den));
-    let secs = |v: i64, tb: f64| (v != ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", v as f64 * tb));
+    let secs =
+        |v: i64, tb: f64| (v != ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", v as f64 * tb));
     let mut streams = Vec::new();
     // SAFETY: reading fields of an open format context and its streams;
     // strings come from libav as NUL-terminated C strings.

@@ -1,7 +1,8 @@
 //! Film analysis in one decoding pass: shot boundaries (cuts, fades, dissolves,
 //! flash-robust, frame-exact), per-shot signals normalised across the film, a
 //! loudness curve, and keyframe choice/extraction for the vision stage.
-//! `decode` owns ffmpeg; `features` and `detect` only see numbers.
+//! `decode` and `libav` own the decoding; `features` and `detect` only see
+//! numbers.
 
 pub mod audio;
 pub mod decode;
@@ -597,10 +598,10 @@ fn frame_of(grid: &[f64], grid_ok: bool, t: f64, fps: f64) -> u64 {
 /// Place each candidate cut `(t_prev, t_new)` (two analysed frames with
 /// skipped frames between) on the frame with the biggest jump from its
 /// predecessor inside `[t_prev - ½ frame, t_new + ½ frame)`, as
-/// [`refine_cut`] does, but decoding all windows in a few processes:
+/// [`refine_cut`] does, but decoding all windows in a few passes:
 /// windows that seek to the same keyframe share one input (their decodes
 /// would repeat the same frames from that keyframe), up to 16 inputs share
-/// one ffmpeg, and two such processes run side by side.
+/// one decoder, and two such decoders run side by side.
 fn refine_cuts(
     film: &Path,
     info: &decode::ProbeInfo,
@@ -631,9 +632,9 @@ fn refine_cuts(
         }
     }
     let spec = redecode_spec(info, (aw, ah), opts, None);
-    // Two processes at a time, one decoder thread each: the windows are
+    // Two decoders at a time, one thread each: the windows are
     // short, so frame threads have little to overlap within one input,
-    // while two processes keep both cores busy. Each list gets groups by
+    // while two decoders keep both cores busy. Each list gets groups by
     // their decoding length (from the keyframe to the group's end).
     let cost = |g: &Vec<usize>| {
         let s = wins[g[0]].0;
@@ -670,7 +671,7 @@ fn refine_cuts(
                 k += 1;
             });
             let Ok(times) = times else {
-                // One process for all failed: fall back to one per window.
+                // One decoder for all failed: fall back to one per window.
                 for &i in batch.iter().copied().flatten() {
                     out.push((
                         i,

@@ -1,21 +1,22 @@
-//! The main pass, run as one ffmpeg process or as two film segments decoded
-//! in parallel and stitched into the statistics one pass would give.
+//! The main pass, run as one pass or as two film segments decoded in
+//! parallel (one thread and one decoder each) and stitched into the
+//! statistics one pass would give.
 //!
-//! Why split: decoding only the reference frames (`-skip_frame noref`) is a
-//! chain in which every frame waits for the one before, so ffmpeg's frame
-//! threads cannot overlap them: one process keeps about one core busy (on
-//! Big Buck Bunny `-threads 1` is even faster than the default threads).
-//! Two processes on two halves of the film keep two cores busy.
+//! Why split: decoding only the reference frames (`skip_frame` nonref) is a
+//! chain in which every frame waits for the one before, so a decoder's frame
+//! threads cannot overlap them: one decoder keeps about one core busy (on
+//! Big Buck Bunny one thread is even faster than the default threads).
+//! Two decoders on two halves of the film keep two cores busy.
 //!
-//! How the statistics stay exact: the second segment starts at the keyframe
-//! before the middle (`-noaccurate_seek`, nothing decoded and thrown away)
+//! How the statistics stay exact: the second segment starts at a key frame
+//! near the middle (see [`split_point`]; nothing decoded and thrown away)
 //! and first warms its extractor up on enough frames for every comparison
 //! that looks back (the earlier frames of `diff`, the dissolve window); its
 //! first frame after the warm-up is the join `J`. The first segment runs on
 //! past `J` for as many frames as the dissolve window looks ahead, then is
 //! stopped. Frames before `J` come from the first segment, the rest from the
 //! second, and the second uses the dissolve widths the first measured. The
-//! frame grid and the sound come from a third, cheap process that only
+//! frame grid and the sound come from a third, cheap pass that only
 //! demuxes the picture and decodes the sound.
 
 use std::path::Path;

@@ -296,6 +296,47 @@ fn two_segments_side_by_side_give_the_statistics_of_one_pass() {
         (two.frame_count, two.refined_cuts),
         (one.frame_count, one.refined_cuts)
     );
+
+    // A 7 s film with a key frame at 3.5 s: split there, and the frames
+    // around the join (recomputed from both segments' edge pictures) are
+    // still those of one pass.
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.mp4");
+    ffmpeg(&[
+        "-ss",
+        "20",
+        "-t",
+        "7",
+        "-i",
+        film.to_str().unwrap(),
+        "-force_key_frames",
+        "0,3.5",
+        "-x264-params",
+        "keyint=1000:scenecut=0",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        short.to_str().unwrap(),
+    ]);
+    let run = |split| {
+        let o = an::AnalyseOptions {
+            split,
+            faces: false,
+            ..Default::default()
+        };
+        an::analyse_with_stats(&short, &o, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (two, two_stats) = run(true);
+    let (one, one_stats) = run(false);
+    if cores >= 2 {
+        assert_eq!(two.decode_segments, 2);
+    }
+    assert_eq!(two_stats.len(), one_stats.len());
+    for (a, b) in two_stats.iter().zip(&one_stats) {
+        assert_eq!(a, b, "frame at {} s differs", b.t);
+    }
+    assert_eq!(two.boundaries, one.boundaries);
 }
 
 #[test]

@@ -149,6 +149,10 @@ pub struct DecodeSpec {
     /// Also collect every video packet's timestamp: the frame grid, at no
     /// decoding cost.
     pub grid: bool,
+    /// The container's start time, when the film was probed already: a
+    /// pass then reads only the file's header where that holds what the
+    /// decoders need (see `media::libav::open_header`).
+    pub start_s: Option<f64>,
     /// Interlaced input: keep only this field ("top"/"bottom") before the
     /// downscale, so a cut between the two fields of a frame stays one jump
     /// instead of a half-and-half blend.

@@ -56,8 +56,15 @@ struct Input {
     rotation: u32,
 }
 
-fn open(film: &Path, want_audio: bool) -> Result<Input, AnalysisError> {
-    let ictx = crate::media::libav::open(film).map_err(|e| err(film, e))?;
+/// Open the film; with `start_s` (the container's start time, from the
+/// probe) its header is enough when it holds the streams' parameters.
+fn open(film: &Path, want_audio: bool, start_s: Option<f64>) -> Result<Input, AnalysisError> {
+    let header_only = start_s.and_then(|_| crate::media::libav::open_header(film));
+    let from_header = header_only.is_some();
+    let ictx = match header_only {
+        Some(i) => i,
+        None => crate::media::libav::open(film).map_err(|e| err(film, e))?,
+    };
     let video = ictx
         .streams()
         .best(ff::media::Type::Video)
@@ -75,10 +82,10 @@ fn open(film: &Path, want_audio: bool) -> Result<Input, AnalysisError> {
     };
     // SAFETY: reading a field of the open context.
     let start = unsafe { (*ictx.as_ptr()).start_time };
-    let start_s = if start == ffi::AV_NOPTS_VALUE {
-        0.0
-    } else {
-        start as f64 / ffi::AV_TIME_BASE as f64
+    let start_s = match start_s {
+        Some(s) if from_header => s,
+        _ if start == ffi::AV_NOPTS_VALUE => 0.0,
+        _ => start as f64 / ffi::AV_TIME_BASE as f64,
     };
     let mut input = Input {
         ictx,
@@ -190,9 +197,10 @@ impl Input {
 
 /// The key frames the container's index lists (seconds from the film's
 /// start, sorted): where a seek lands. Empty for a container without an
-/// index (MPEG-TS) or a film that cannot be opened.
-pub fn index_keys(film: &Path) -> Vec<f64> {
-    let Ok(input) = open(film, false) else {
+/// index (MPEG-TS) or a film that cannot be opened. `start_s`: the
+/// container's start time, from the probe.
+pub fn index_keys(film: &Path, start_s: f64) -> Vec<f64> {
+    let Ok(input) = open(film, false, Some(start_s)) else {
         return Vec::new();
     };
     let Some(vi) = input.video else {
@@ -789,7 +797,7 @@ pub fn run_pass(
     on_frame: &mut dyn FnMut(&Frame<'_>) -> bool,
     side_sink: Option<SideSinkFactory>,
 ) -> Result<PassReport, AnalysisError> {
-    let mut input = open(film, spec.audio)?;
+    let mut input = open(film, spec.audio, spec.start_s)?;
     if (spec.video || spec.grid) && input.video.is_none() {
         return Err(err(film, "no video stream"));
     }
@@ -1129,7 +1137,7 @@ pub fn run_windows(
     windows: &[(f64, f64)],
     on_frame: &mut dyn FnMut(&[u8]),
 ) -> Result<Vec<Vec<f64>>, AnalysisError> {
-    let mut input = open(film, false)?;
+    let mut input = open(film, false, spec.start_s)?;
     if input.video.is_none() {
         return Err(err(film, "no video stream"));
     }

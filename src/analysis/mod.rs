@@ -320,6 +320,7 @@ fn analyse_info(
         // every frame's own timestamp is decoded anyway.
         grid: opts.skip_nonref,
         field: info.field.filter(|_| opts.deinterlace),
+        start_s: Some(info.start_time),
     };
     let face_model = opts
         .face_model
@@ -339,7 +340,7 @@ fn analyse_info(
     // Face samples, tagged with the segment that decoded them.
     let (face_tx, face_rx) = std::sync::mpsc::channel::<(usize, faces::FaceSample)>();
     let split_at = if opts.split {
-        segments::split_point(info.duration_s, &libav::index_keys(film))
+        segments::split_point(info.duration_s, &libav::index_keys(film, info.start_time))
     } else {
         None
     };
@@ -770,6 +771,7 @@ fn redecode_spec(
         video: true,
         grid: false,
         field: info.field.filter(|_| opts.deinterlace),
+        start_s: Some(info.start_time),
     }
 }
 

@@ -9,21 +9,23 @@
 //! Two decoders on two halves of the film keep two cores busy.
 //!
 //! How the statistics stay exact: the second segment starts at a key frame
-//! near the middle (see [`split_point`]; nothing decoded and thrown away)
-//! and first warms its extractor up on enough frames for every comparison
-//! that looks back (the earlier frames of `diff`, the dissolve window); its
-//! first frame after the warm-up is the join `J`. The first segment runs on
-//! past `J` for as many frames as the dissolve window looks ahead, then is
-//! stopped. Frames before `J` come from the first segment, the rest from the
-//! second, and the second uses the dissolve widths the first measured. The
+//! near the middle (see [`split_point`]; nothing decoded and thrown away);
+//! its first frame is the join `J`, where the first segment stops. Frames
+//! before `J` come from the first segment, the rest from the second, which
+//! uses the dissolve widths the first measured. A frame's statistics look
+//! back (the earlier frames of `diff`, half the dissolve window) and ahead
+//! (the other half) a few frames, so those of the frames near `J` are
+//! recomputed from the pictures both segments keep at their edge (see
+//! [`stitch`]): no frame is decoded twice. The
 //! frame grid and the sound come from a third, cheap pass that only
 //! demuxes the picture and decodes the sound.
 
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use super::decode::{self, DecodeSpec, PassReport, SideSinkFactory};
-use super::features::{Extractor, FrameStats, BACK};
+use super::features::{half_widths, Extractor, FrameStats, BACK};
 use super::AnalysisError;
 
 /// What the main pass delivered.
@@ -38,10 +40,10 @@ pub struct Decoded {
     pub join: Option<f64>,
 }
 
-/// Neither segment is shorter than this: the second segment's warm-up and
-/// the first one's look-ahead (together about 2.5 s of film at 24 fps)
-/// would cost more than the split saves.
-pub const SPLIT_MIN_S: f64 = 4.0;
+/// Neither segment is shorter than this: the first must decode the frames
+/// the frame interval is measured on (17 analysed frames), and a second
+/// decoder is not worth starting for less.
+pub const SPLIT_MIN_S: f64 = 2.0;
 
 /// Where the film is cut in two: the second segment starts at this key
 /// frame. With the container's key frames (`keys`, from its index), the
@@ -88,21 +90,37 @@ enum Join {
 
 struct Shared {
     join: Mutex<Join>,
-    first_done: Mutex<bool>,
-    cv: Condvar,
 }
 
 impl Shared {
+    /// Set the join once: the first of the second segment's first frame and
+    /// the first segment's end wins.
     fn set_join(&self, j: Join) {
         if let Ok(mut g) = self.join.lock() {
             if *g == Join::Unknown {
                 *g = j;
             }
         }
-        self.cv.notify_all();
     }
     fn join(&self) -> Join {
         self.join.lock().map(|g| *g).unwrap_or(Join::Never)
+    }
+}
+
+/// A decoded analysis picture kept at a segment's edge, to recompute the
+/// statistics across the join.
+struct Kept {
+    t: f64,
+    pict_type: char,
+    key: bool,
+    yuv: Vec<u8>,
+}
+
+fn push(ex: &mut Extractor, t: f64, pict_type: char, key: bool, yuv: &[u8]) {
+    ex.push(t, 0, yuv);
+    if let Some(s) = ex.stats.last_mut() {
+        s.intra = pict_type == 'I';
+        s.key = key && pict_type == 'I';
     }
 }
 
@@ -124,7 +142,7 @@ pub fn decode(
     };
     let sink1 = sinks.get_mut(1).and_then(Option::take);
     let seg_spec = |seek: Option<f64>| DecodeSpec {
-        // Reference-frame chains do not thread: one thread per process.
+        // Reference-frame chains do not thread: one thread per decoder.
         threads: if spec.threads == 0 { 1 } else { spec.threads },
         audio: false,
         grid: false,
@@ -141,12 +159,13 @@ pub fn decode(
     let need_index = spec.audio || spec.grid;
     let shared = Arc::new(Shared {
         join: Mutex::new(Join::Unknown),
-        first_done: Mutex::new(false),
-        cv: Condvar::new(),
     });
     let (halves_tx, halves_rx) = std::sync::mpsc::channel::<Vec<usize>>();
     let (prog_tx, prog_rx) = std::sync::mpsc::channel::<(usize, f64)>();
     let (w, h) = (spec.width, spec.height);
+    // Pictures kept at each side of the join: the recomputed frames look
+    // back and ahead at most this far (see `edge`).
+    let edge = edge(&half_widths(min_step_s));
 
     std::thread::scope(|sc| {
         let sh = shared.clone();
@@ -154,76 +173,101 @@ pub fn decode(
         let a = sc.spawn(move || {
             let mut ex = Extractor::new(w, h, min_step_s);
             let mut halves_tx = Some(halves_tx);
-            let mut tail = 0usize;
+            let mut tail: VecDeque<Kept> = VecDeque::new();
             let mut next = 0.0;
             let r = decode::run_pass(
                 film,
                 &spec_a,
                 &mut |f| {
-                    ex.push(f.t, 0, f.yuv);
-                    if let Some(s) = ex.stats.last_mut() {
-                        s.intra = f.pict_type == 'I';
-                        s.key = f.key && f.pict_type == 'I';
+                    // The second segment's frames start at the join; past
+                    // it only the frame interval may still be unmeasured
+                    // (it is measured on the film's first frames, whichever
+                    // segment decodes them).
+                    let past = matches!(sh.join(), Join::At(j) if f.t >= j - 1e-6);
+                    if past && halves_tx.is_none() {
+                        return false;
                     }
+                    push(&mut ex, f.t, f.pict_type, f.key, f.yuv);
                     if ex.measured() {
                         if let Some(tx) = halves_tx.take() {
                             let _ = tx.send(ex.halves());
+                        }
+                    }
+                    if !past {
+                        tail.push_back(Kept {
+                            t: f.t,
+                            pict_type: f.pict_type,
+                            key: f.key,
+                            yuv: f.yuv.to_vec(),
+                        });
+                        if tail.len() > 2 * edge {
+                            tail.pop_front();
                         }
                     }
                     if f.t >= next {
                         let _ = ptx.send((0, f.t));
                         next = f.t + 1.0;
                     }
-                    match sh.join() {
-                        Join::At(j) if f.t >= j => {
-                            tail += 1;
-                            tail <= look_ahead(&ex)
-                        }
-                        _ => true,
-                    }
+                    true
                 },
                 sink0,
             );
-            if !r.as_ref().is_ok_and(|rep| rep.stopped) {
-                // The first segment reached the end (or failed): the second
-                // has nothing to add.
-                if let Ok(mut d) = sh.first_done.lock() {
-                    *d = true;
-                }
+            // Reached the end (too short to measure, or the second segment
+            // never started): the second waits for nothing more.
+            if let Some(tx) = halves_tx.take() {
+                let _ = tx.send(ex.halves());
             }
-            // Nothing more to wait for: a second segment still waiting for
-            // the widths or the join gives up.
-            drop(halves_tx);
             sh.set_join(Join::Never);
-            r.map(|rep| (rep, ex))
+            r.map(|rep| (rep, ex, tail))
         });
         let sh = shared.clone();
         let ptx = prog_tx.clone();
         let b = sc.spawn(move || {
-            let mut ex = Extractor::new(w, h, min_step_s);
-            let mut warm = usize::MAX;
+            let mut ex: Option<Extractor> = None;
+            let mut head: Vec<Kept> = Vec::new();
+            let mut waiting: Vec<Kept> = Vec::new();
             let mut next = 0.0;
             let r = decode::run_pass(
                 film,
                 &spec_b,
                 &mut |f| {
-                    if ex.stats.is_empty() {
-                        match halves_rx.recv() {
-                            Ok(hv) => ex.set_halves(hv),
+                    if head.is_empty() && waiting.is_empty() && ex.is_none() {
+                        // The first frame of this segment is the join.
+                        sh.set_join(Join::At(f.t));
+                        if sh.join() != Join::At(f.t) {
+                            return false; // the first segment is already done
+                        }
+                    }
+                    let k = Kept {
+                        t: f.t,
+                        pict_type: f.pict_type,
+                        key: f.key,
+                        yuv: f.yuv.to_vec(),
+                    };
+                    if head.len() < 2 * edge {
+                        head.push(Kept {
+                            yuv: k.yuv.clone(),
+                            ..k
+                        });
+                    }
+                    // Statistics need the measured frame interval: hold the
+                    // frames until the first segment has it.
+                    waiting.push(k);
+                    if ex.is_none() {
+                        match halves_rx.try_recv() {
+                            Ok(hv) => {
+                                let mut e = Extractor::new(w, h, min_step_s);
+                                e.set_halves(hv);
+                                ex = Some(e);
+                            }
+                            Err(std::sync::mpsc::TryRecvError::Empty) => {}
                             Err(_) => return false,
                         }
-                        warm = look_back(&ex);
                     }
-                    if sh.first_done.lock().map(|d| *d).unwrap_or(true) {
-                        return false;
-                    }
-                    ex.push(f.t, 0, f.yuv);
-                    if let Some(s) = ex.stats.last_mut() {
-                        s.intra = f.pict_type == 'I';
-                        s.key = f.key && f.pict_type == 'I';
-                    }
-                    if ex.stats.len() == warm + 1 {
-                        sh.set_join(Join::At(f.t));
+                    if let Some(e) = ex.as_mut() {
+                        for k in waiting.drain(..) {
+                            push(e, k.t, k.pict_type, k.key, &k.yuv);
+                        }
                     }
                     if f.t >= next {
                         let _ = ptx.send((1, f.t));
@@ -233,10 +277,21 @@ pub fn decode(
                 },
                 sink1,
             );
-            // Too few frames for a warm-up (or a failure): no join, the
-            // first segment goes on to the end.
-            sh.set_join(Join::Never);
-            (r.ok(), ex, warm)
+            let ex = match ex {
+                Some(e) => Some(e),
+                None => halves_rx.recv().ok().map(|hv| {
+                    let mut e = Extractor::new(w, h, min_step_s);
+                    e.set_halves(hv);
+                    e
+                }),
+            };
+            let ex = ex.map(|mut e| {
+                for k in waiting.drain(..) {
+                    push(&mut e, k.t, k.pict_type, k.key, &k.yuv);
+                }
+                e
+            });
+            (r.ok(), ex, head)
         });
         let idx = need_index
             .then(|| sc.spawn(move || decode::run_pass(film, &spec_idx, &mut |_| true, None)));
@@ -255,11 +310,11 @@ pub fn decode(
                 progress(last);
             }
         }
-        let (rep_a, ex_a) = a.join().map_err(|_| AnalysisError::Ffmpeg {
+        let (rep_a, ex_a, tail) = a.join().map_err(|_| AnalysisError::Ffmpeg {
             film: film.to_path_buf(),
             problem: "decoder thread panicked".into(),
         })??;
-        let (rep_b, ex_b, warm) = b.join().unwrap_or((None, Extractor::new(w, h, 1.0), 0));
+        let (rep_b, ex_b, head) = b.join().unwrap_or((None, None, Vec::new()));
         let idx = match idx.map(|h| h.join()) {
             Some(Ok(r)) => Some(r?),
             Some(Err(_)) => None,
@@ -271,14 +326,25 @@ pub fn decode(
             stopped: false,
             ..Default::default()
         };
-        let join = match (shared.join(), rep_a.stopped, rep_b) {
-            (Join::At(j), true, Some(rep_b)) => Some((j, rep_b)),
+        let join = match (shared.join(), rep_a.stopped, rep_b, ex_b) {
+            (Join::At(j), true, Some(rep_b), Some(ex_b)) if !head.is_empty() => {
+                Some((j, rep_b, ex_b))
+            }
             _ => None,
         };
         let stats = match join {
-            Some((j, ref rep_b)) => {
-                let mut st: Vec<FrameStats> = ex_a.stats.into_iter().filter(|s| s.t < j).collect();
-                st.extend(ex_b.stats.into_iter().skip(warm));
+            Some((j, ref rep_b, ref ex_b)) => {
+                let a_stats: Vec<FrameStats> = ex_a.stats.into_iter().filter(|s| s.t < j).collect();
+                let tail: Vec<&Kept> = tail.iter().filter(|k| k.t < j).collect();
+                let st = stitch(
+                    a_stats,
+                    &tail,
+                    &ex_b.stats,
+                    &head,
+                    &halves,
+                    (w, h),
+                    min_step_s,
+                );
                 let ea: Vec<f64> = rep_a
                     .error_times
                     .iter()
@@ -311,9 +377,9 @@ pub fn decode(
             report.grid = ix.grid;
             report.keyframes = ix.keyframes;
         }
-        // Frames around jumps from both segments (the overlap twice).
+        // Frames around jumps from both segments.
         let mut near = rep_a.near_cuts;
-        let join = join.map(|(j, mut rep_b)| {
+        let join = join.map(|(j, mut rep_b, _)| {
             near.append(&mut rep_b.near_cuts);
             j
         });
@@ -329,16 +395,59 @@ pub fn decode(
     })
 }
 
-/// Frames the second segment decodes before the join: a frame's
-/// statistics look back at most `BACK` frames or one dissolve half-width.
-fn look_back(ex: &Extractor) -> usize {
-    ex.halves().iter().max().copied().unwrap_or(2) + BACK + 2
+/// How many frames a frame's statistics depend on, on each side: the
+/// comparisons that look back (`BACK` frames of `diff`, half a dissolve
+/// window) and the dissolve window that looks ahead.
+fn edge(halves: &[usize]) -> usize {
+    halves.iter().max().copied().unwrap_or(2) + BACK + 2
 }
 
-/// Frames the first segment decodes past the join: a frame's dissolve
-/// linearity is filled in when the frame a half-width later arrives.
-fn look_ahead(ex: &Extractor) -> usize {
-    ex.halves().iter().max().copied().unwrap_or(2) + 2
+/// The statistics one pass would give, from the two segments': the first
+/// segment's frames before the join (`a`, its last pictures in `tail`), the
+/// second's from it (`b`, its first pictures in `head`). Frames near the
+/// join saw only one side of it in their segment; they are recomputed from
+/// the kept pictures on both sides, each with enough frames before it to
+/// look back on and after it to look ahead to.
+fn stitch(
+    mut a: Vec<FrameStats>,
+    tail: &[&Kept],
+    b: &[FrameStats],
+    head: &[Kept],
+    halves: &[usize],
+    (w, h): (u32, u32),
+    min_step_s: f64,
+) -> Vec<FrameStats> {
+    let e = edge(halves);
+    // The recomputation starts at the film's start when the tail is the
+    // whole first segment: then all of it is exact, and like one pass it
+    // measures the frame interval on the film's first frames itself.
+    let from_start = tail.len() == a.len();
+    let mut ex = Extractor::new(w, h, min_step_s);
+    if !from_start {
+        ex.set_halves(halves.to_vec());
+    }
+    for k in tail.iter().copied().chain(head) {
+        push(&mut ex, k.t, k.pict_type, k.key, &k.yuv);
+    }
+    let re = ex.stats;
+    // Recomputed frames that are exact: `e` frames after the start of the
+    // recomputation (unless that is the film's start), and `e` before its
+    // end (unless that is the film's end: the head is all of the second
+    // segment).
+    let lo = if from_start { 0 } else { e.min(re.len()) };
+    let hi = if head.len() == b.len() {
+        re.len()
+    } else {
+        re.len().saturating_sub(e)
+    };
+    // The first segment's frames up to the recomputed ones, those, then
+    // the second segment's from after them.
+    let first_re = a.len() - tail.len() + lo;
+    a.truncate(first_re);
+    a.extend(re[lo..hi.max(lo)].iter().cloned());
+    let b_from = (hi.max(lo)).saturating_sub(tail.len());
+    a.extend(b.iter().skip(b_from).cloned());
+    a
 }
 
 fn one_pass(
@@ -390,10 +499,11 @@ mod tests {
         let keys = [-0.08, 7.92, 18.33, 28.75];
         let at = split_point(31.25, &keys).unwrap();
         assert!((at - (18.33 + 28.75) / 2.0).abs() < 1e-9, "{at}");
-        // No key frame that helps: 5.5 s film with one at 2.9 s; a key
-        // frame near the start only.
-        assert_eq!(split_point(5.5, &[0.0, 2.9]), None);
+        // A 5.5 s film with a key frame at 2.9 s is split there; none that
+        // helps: only near the start, or the film too short.
+        assert!((split_point(5.5, &[-0.08, 2.92]).unwrap() - (2.92 + 5.5) / 2.0).abs() < 1e-9);
         assert_eq!(split_point(60.0, &[0.0, 5.0]), None);
+        assert_eq!(split_point(3.5, &[0.0, 1.75]), None);
         // No index: a little before the middle.
         assert_eq!(split_point(40.0, &[]), Some(19.0));
     }

@@ -87,6 +87,41 @@ pub fn init() {
 /// Open `path` and read its stream information. The error is libav's
 /// message ("Invalid data found when processing input").
 pub fn open(path: &Path) -> Result<ff::format::context::Input, String> {
+    open_with(path, true)
+}
+
+/// Open `path` reading its header only, for a file already probed: no
+/// stream information is gathered (which decodes the first frames, ~10 ms).
+/// `None` when the container announces its streams only as they come
+/// (MPEG-TS), or a stream's codec or picture size is not in the header:
+/// then [`open`] is needed.
+pub fn open_header(path: &Path) -> Option<ff::format::context::Input> {
+    let input = open_with(path, false).ok()?;
+    // SAFETY: reading fields of the open context and its streams.
+    let complete = unsafe {
+        let c = input.as_ptr();
+        (*c).ctx_flags & ffi::AVFMTCTX_NOHEADER == 0
+            && (0..(*c).nb_streams as usize).all(|i| {
+                let par = (**(*c).streams.add(i)).codecpar;
+                match (*par).codec_type {
+                    ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => {
+                        (*par).codec_id != ffi::AVCodecID::AV_CODEC_ID_NONE
+                            && (*par).width > 0
+                            && (*par).height > 0
+                    }
+                    ffi::AVMediaType::AVMEDIA_TYPE_AUDIO => {
+                        (*par).codec_id != ffi::AVCodecID::AV_CODEC_ID_NONE
+                            && (*par).sample_rate > 0
+                            && (*par).ch_layout.nb_channels > 0
+                    }
+                    _ => true,
+                }
+            })
+    };
+    complete.then_some(input)
+}
+
+fn open_with(path: &Path, stream_info: bool) -> Result<ff::format::context::Input, String> {
     init();
     // "file:" so that a name with a colon is never read as a protocol.
     let mut url = b"file:".to_vec();
@@ -105,10 +140,12 @@ pub fn open(path: &Path) -> Result<ff::format::context::Input, String> {
         if r < 0 {
             return Err(ff::Error::from(r).to_string());
         }
-        let r = ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
-        if r < 0 {
-            ffi::avformat_close_input(&mut ps);
-            return Err(ff::Error::from(r).to_string());
+        if stream_info {
+            let r = ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
+            if r < 0 {
+                ffi::avformat_close_input(&mut ps);
+                return Err(ff::Error::from(r).to_string());
+            }
         }
         Ok(ff::format::context::Input::wrap(ps))
     }

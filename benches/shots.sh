@@ -93,3 +93,16 @@ if [[ -z "${SKIP_BBB:-}" ]]; then
     "decode with skip_loop_filter+noref alone: cpu $(ratio "${ffs#* }" "${ff#* }")"
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 fi
+
+# Memory on a 2-hour film: Big Buck Bunny looped by stream copy (no
+# re-encode) to 2 hours of 720p24; peak resident memory of the analysis.
+if [[ -z "${SKIP_BBB:-}" && -z "${SKIP_LONG:-}" ]]; then
+  long="$WORK/two_hours.mp4"
+  ffmpeg -nostdin -v error -stream_loop 12 -i "$FIX/bbb.mp4" -map 0 -c copy -t 7200 "$long"
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$BIN" analyse "$long" >"$WORK/long.json" 2>"$WORK/err" ||
+    { echo "2-hour analysis failed: $(tail -2 "$WORK/err")" >&2; exit 1; }
+  read -r wall user sys kb <"$WORK/time"
+  echo
+  echo "2-hour film (bbb looped, 7200 s 720p24): analysis ${wall} s wall / $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.1f", u + s}') s cpu," \
+    "peak memory $((kb / 1024)) MB (goal <= 300 MB); $(grep -o '"kind":"' "$WORK/long.json" | wc -l) boundaries"
+fi

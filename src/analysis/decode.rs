@@ -218,10 +218,11 @@ pub struct PassReport {
     pub grid: Vec<f64>,
     /// Presentation times of the key packets (sorted), with the grid.
     pub keyframes: Vec<f64>,
-    /// With [`DecodeSpec::jumps`]: (time, picture at the analysis size) of
-    /// the skipped frames decoded between two reference frames that jump,
-    /// and of those two reference frames; sorted by time.
-    pub near_cuts: Vec<(f64, Vec<u8>)>,
+    /// With [`DecodeSpec::jumps`]: (time, coarse summary) of the skipped
+    /// frames decoded between two reference frames that jump, and of those
+    /// two reference frames; sorted by time. The summary is what a frame's
+    /// difference to the one before is computed from.
+    pub near_cuts: Vec<(f64, super::features::Glance)>,
     pub stderr_tail: String,
     /// `on_frame` asked to stop before the end.
     pub stopped: bool,

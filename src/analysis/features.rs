@@ -272,7 +272,7 @@ impl Extractor {
 /// A picture's coarse summary for comparing two frames before the analysis
 /// proper sees them: the grid means [`Extractor::push`] compares (luma,
 /// Cb, Cr per cell, 0..1) and the luma standard deviation.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Glance {
     cells: Vec<[f32; 3]>,
     pub luma_std: f32,

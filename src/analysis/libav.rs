@@ -338,14 +338,14 @@ struct NearCuts {
     refs: BTreeMap<i64, RefPic>,
     /// Timestamps of decoded non-reference frames: not for `on_frame`.
     extra: HashSet<i64>,
-    out: Vec<(f64, Vec<u8>)>,
+    out: Vec<(f64, Glance)>,
     /// This packet is sent with its non-reference frame decoded.
     decoding: bool,
 }
 
-/// Frames kept for refining cuts: beyond this (a long film of fast
-/// motion), cuts fall back to a re-decode.
-const NEAR_CUTS_MAX: usize = 3000;
+/// Frames kept for refining cuts (7 kB each): beyond this (a long film of
+/// fast motion), cuts fall back to a re-decode.
+const NEAR_CUTS_MAX: usize = 4000;
 
 impl NearCuts {
     /// Choose, before a packet is sent, whether its frame is decoded even
@@ -385,7 +385,7 @@ impl NearCuts {
             if let Some(r) = self.refs.get_mut(&k) {
                 if !r.in_near {
                     r.in_near = true;
-                    self.out.push((r.t, r.yuv.clone()));
+                    self.out.push((r.t, r.glance.clone()));
                 }
             }
         }
@@ -426,11 +426,25 @@ impl NearCuts {
             }
         } else {
             self.extra.insert(pts);
-            self.out.push((t, yuv));
+            let (w, h) = (pic.width as usize, pic.height as usize);
+            self.out.push((t, Glance::of(&yuv, w, h)));
         }
         // SAFETY: our own reference to the picture's buffers.
         unsafe { ffi::av_frame_unref(self.capture.frame.as_mut_ptr()) };
     }
+}
+
+/// Read the next packet into `pkt`, releasing the one it held: libav's
+/// `av_read_frame` overwrites the packet without unreferencing its buffer
+/// (`ffmpeg_next::Packet::read` does not either), which leaked every packet
+/// read into a reused `Packet`: 1.5 GB over a 2-hour film.
+fn read_packet(
+    pkt: &mut ff::Packet,
+    ictx: &mut ff::format::context::Input,
+) -> Result<(), ff::Error> {
+    // SAFETY: our own packet; unref leaves it blank and ready to be filled.
+    unsafe { ffi::av_packet_unref(ff::packet::Mut::as_mut_ptr(pkt)) };
+    pkt.read(ictx)
 }
 
 /// Skip (or decode) the non-reference frames of the packets sent from now on.
@@ -958,7 +972,7 @@ pub fn run_pass(
     };
 
     while !done {
-        let eof = match pkt.read(&mut input.ictx) {
+        let eof = match read_packet(&mut pkt, &mut input.ictx) {
             Ok(()) => false,
             Err(ff::Error::Eof) => true,
             Err(ff::Error::Other { errno }) if errno == libc::EAGAIN => continue,
@@ -1183,7 +1197,7 @@ pub fn run_windows(
             false
         };
         while !done {
-            match pkt.read(&mut input.ictx) {
+            match read_packet(&mut pkt, &mut input.ictx) {
                 Ok(()) => read_errors = 0,
                 Err(ff::Error::Eof) => break,
                 Err(_) => {

@@ -456,7 +456,7 @@ fn analyse_info(
         .map(|(r, d)| {
             let (p, n) = (*r)?;
             let skipped = stats[d.at].frame.saturating_sub(stats[d.at - 1].frame + 1);
-            place_from_near(&report.near_cuts, (aw, ah), info.fps, (p, n), skipped)
+            place_from_near(&report.near_cuts, info.fps, (p, n), skipped)
         })
         .collect();
     let cands: Vec<(f64, f64)> = to_refine
@@ -721,12 +721,13 @@ fn refine_cuts(
 }
 
 /// Place a cut candidate `(p, n)` (two analysed frames with `skipped`
-/// frames between) from the frames the main pass decoded around it, as
-/// [`refine_cut`] would from a re-decode; `None` when those frames are not
-/// all there (the pass did not see the jump, or kept no more frames).
+/// frames between) from the frames the main pass decoded around it, on the
+/// frame that differs most from the one before, as [`refine_cut`] would
+/// from a re-decode (the same difference, `FrameStats::diff[0]`); `None`
+/// when those frames are not all there (the pass did not see the jump, or
+/// kept no more frames).
 fn place_from_near(
-    near: &[(f64, Vec<u8>)],
-    (aw, ah): (u32, u32),
+    near: &[(f64, features::Glance)],
     fps: f64,
     (p, n): (f64, f64),
     skipped: u64,
@@ -739,13 +740,11 @@ fn place_from_near(
     if !ends || win.len() as u64 != skipped + 2 {
         return None;
     }
-    let mut ex = Extractor::new(aw, ah, 1.0 / fps);
-    for (t, yuv) in win {
-        ex.push(*t, 0, yuv);
-    }
-    let s = ex.stats;
-    let best = (1..s.len()).max_by(|&a, &b| s[a].diff[0].total_cmp(&s[b].diff[0]));
-    Some(best.map(|i| s[i].t))
+    let best = (1..win.len()).max_by(|&a, &b| {
+        let d = |i: usize| win[i].1.diff(&win[i - 1].1);
+        d(a).total_cmp(&d(b))
+    });
+    Some(best.map(|i| win[i].0))
 }
 
 /// How cuts are re-decoded: every frame (no skipping), video only, at the

@@ -1244,6 +1244,13 @@ impl SideOut {
     fn start(spec: SideSpec, sink: SideSinkFactory, rotation: u32) -> Self {
         let (tx, rx) = mpsc::sync_channel::<(f64, Vec<u8>)>(4);
         let thread = std::thread::spawn(move || {
+            // The face detector yields the cores to the decoders (which are
+            // the critical path) and catches up when one is free; on Linux
+            // a thread's nice value is its own.
+            // SAFETY: setpriority on this thread's id only.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+            }
             let mut sink = sink();
             for (t, px) in rx {
                 sink(t, &px);

@@ -141,7 +141,17 @@ fn open_with(path: &Path, stream_info: bool) -> Result<ff::format::context::Inpu
             return Err(ff::Error::from(r).to_string());
         }
         if stream_info {
-            let r = ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
+            // One decoder thread per stream while probing: the first frames
+            // decode faster than a thread pool starts.
+            let n = (*ps).nb_streams as usize;
+            let mut opts: Vec<*mut ffi::AVDictionary> = vec![std::ptr::null_mut(); n];
+            for o in opts.iter_mut() {
+                ffi::av_dict_set(o, c"threads".as_ptr(), c"1".as_ptr(), 0);
+            }
+            let r = ffi::avformat_find_stream_info(ps, opts.as_mut_ptr());
+            for o in opts.iter_mut() {
+                ffi::av_dict_free(o);
+            }
             if r < 0 {
                 ffi::avformat_close_input(&mut ps);
                 return Err(ff::Error::from(r).to_string());

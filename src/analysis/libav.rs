@@ -434,6 +434,16 @@ impl NearCuts {
     }
 }
 
+/// Lower the calling thread's priority (nice 10): for side work that must
+/// not slow the picture decoders down. On Linux a thread's nice value is
+/// its own.
+pub fn lower_priority() {
+    // SAFETY: setpriority on this thread's id only.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
 /// Read the next packet into `pkt`, releasing the one it held: libav's
 /// `av_read_frame` overwrites the packet without unreferencing its buffer
 /// (`ffmpeg_next::Packet::read` does not either), which leaked every packet
@@ -1245,12 +1255,8 @@ impl SideOut {
         let (tx, rx) = mpsc::sync_channel::<(f64, Vec<u8>)>(4);
         let thread = std::thread::spawn(move || {
             // The face detector yields the cores to the decoders (which are
-            // the critical path) and catches up when one is free; on Linux
-            // a thread's nice value is its own.
-            // SAFETY: setpriority on this thread's id only.
-            unsafe {
-                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-            }
+            // the critical path) and catches up when one is free.
+            lower_priority();
             let mut sink = sink();
             for (t, px) in rx {
                 sink(t, &px);

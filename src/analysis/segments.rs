@@ -293,8 +293,14 @@ pub fn decode(
             });
             (r.ok(), ex, head)
         });
-        let idx = need_index
-            .then(|| sc.spawn(move || decode::run_pass(film, &spec_idx, &mut |_| true, None)));
+        let idx = need_index.then(|| {
+            sc.spawn(move || {
+                // The sound is short work beside the picture: it waits for
+                // a free core rather than slow the segments down.
+                super::libav::lower_priority();
+                decode::run_pass(film, &spec_idx, &mut |_| true, None)
+            })
+        });
         drop(prog_tx);
         // Progress: film seconds covered by both segments together (the
         // first counts up to where the second starts), never going back.

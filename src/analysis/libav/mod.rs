@@ -12,11 +12,15 @@
 //!   window need every frame: the non-reference frames before the window
 //!   are skipped, so the way there costs what the main pass paid for it.
 //!
-//! The pictures are those the ffmpeg command line made: the same swscale
-//! call and flags, the first field of interlaced frames, and the stream's
-//! display rotation applied, as ffmpeg's autorotate does.
+//! - Cuts on skipped frames placed without a re-decode ([`near`]).
+//!
+//! The pictures are those the ffmpeg command line made ([`picture`]); the
+//! sound is resampled to mono ([`sound`]).
 
-use std::collections::{BTreeMap, HashSet};
+mod near;
+mod picture;
+mod sound;
+
 use std::os::raw::c_int;
 use std::path::Path;
 use std::sync::mpsc;
@@ -27,11 +31,11 @@ use ffmpeg_next as ff;
 use crate::media::libav::{log_tail, take_log_errors};
 
 use super::audio::Energy;
-use super::decode::{
-    DecodeSpec, Frame, JumpRule, PassReport, SideSinkFactory, SideSpec, AUDIO_RATE,
-};
-use super::features::Glance;
+use super::decode::{DecodeSpec, Frame, PassReport, SideSinkFactory, SideSpec, AUDIO_RATE};
 use super::AnalysisError;
+use near::{capture_buffer, Capture, NearCuts};
+use picture::{sws_flags, Picture};
+use sound::Resampler;
 
 fn err(film: &Path, problem: impl Into<String>) -> AnalysisError {
     AnalysisError::Ffmpeg {
@@ -222,218 +226,6 @@ pub fn index_keys(film: &Path, start_s: f64) -> Vec<f64> {
     keys
 }
 
-// ---------------------------------------------------------------------------
-// Reference pictures as soon as they are decoded.
-
-/// The picture the decoder is working on, caught when it asks for the
-/// picture's buffer (`get_buffer2`). With one decoder thread the picture is
-/// complete once its packet has been sent, so it can be read at once: the
-/// decoder's own output comes only after its reordering delay (two
-/// reference frames later with B-pyramids), too late to choose whether the
-/// non-reference frames that follow it in decoding order are decoded.
-struct Capture {
-    frame: ff::frame::Video,
-    got: bool,
-}
-
-unsafe extern "C" fn capture_buffer(
-    s: *mut ffi::AVCodecContext,
-    frame: *mut ffi::AVFrame,
-    flags: c_int,
-) -> c_int {
-    // SAFETY: called by libavcodec with its context and the frame to fill;
-    // `opaque` is the `Capture` the pass owns for the decoder's lifetime.
-    let r = ffi::avcodec_default_get_buffer2(s, frame, flags);
-    let cap = (*s).opaque as *mut Capture;
-    if r >= 0 && !cap.is_null() {
-        let own = (*cap).frame.as_mut_ptr();
-        ffi::av_frame_unref(own);
-        (*cap).got = ffi::av_frame_ref(own, frame) >= 0;
-        if (*cap).got {
-            // The buffer has the coded size (1088 lines for 1080p); the
-            // picture shown is the top-left display size.
-            (*own).width = (*s).width.min((*own).width);
-            (*own).height = (*s).height.min((*own).height);
-        }
-    }
-    r
-}
-
-/// NAL length size of length-prefixed H.264/HEVC (from the avcC/hvcC
-/// extradata), or 0 for Annex B start codes.
-fn nal_length_size(codec: ffi::AVCodecID, extradata: &[u8]) -> usize {
-    match codec {
-        ffi::AVCodecID::AV_CODEC_ID_H264 if extradata.len() > 4 && extradata[0] == 1 => {
-            (extradata[4] & 3) as usize + 1
-        }
-        ffi::AVCodecID::AV_CODEC_ID_HEVC if extradata.len() > 22 && extradata[0] == 1 => {
-            (extradata[21] & 3) as usize + 1
-        }
-        _ => 0,
-    }
-}
-
-/// Whether a packet's picture is a reference picture, from its first slice
-/// NAL's header (H.264 `nal_ref_idc`; HEVC's sub-layer non-reference
-/// types). `None` for other codecs or a packet that cannot be read.
-fn nal_is_ref(codec: ffi::AVCodecID, len_size: usize, data: &[u8]) -> Option<bool> {
-    let slice = |nal: &[u8]| -> Option<bool> {
-        let h = *nal.first()?;
-        match codec {
-            ffi::AVCodecID::AV_CODEC_ID_H264 => {
-                (1..=5).contains(&(h & 0x1f)).then_some((h >> 5) & 3 != 0)
-            }
-            ffi::AVCodecID::AV_CODEC_ID_HEVC => {
-                let ty = (h >> 1) & 0x3f;
-                (ty < 32).then_some(!(ty <= 14 && ty % 2 == 0))
-            }
-            _ => None,
-        }
-    };
-    let mut i = 0;
-    if len_size > 0 {
-        while i + len_size <= data.len() {
-            let n = data[i..i + len_size]
-                .iter()
-                .fold(0usize, |a, &b| a << 8 | b as usize);
-            i += len_size;
-            if let Some(r) = slice(data.get(i..i + n)?) {
-                return Some(r);
-            }
-            i += n;
-        }
-    } else {
-        while i + 3 <= data.len() {
-            if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-                if let Some(r) = slice(&data[i + 3..]) {
-                    return Some(r);
-                }
-                i += 3;
-            } else {
-                i += 1;
-            }
-        }
-    }
-    None
-}
-
-/// A reference picture seen at decoding time.
-struct RefPic {
-    t: f64,
-    glance: Glance,
-    yuv: Vec<u8>,
-    /// The buffer it was read from: the decoder's output of the same
-    /// picture is the same picture when it starts at the same address.
-    data0: usize,
-    in_near: bool,
-}
-
-/// Decodes the skipped frames around jumps (see [`DecodeSpec::jumps`]).
-struct NearCuts {
-    rule: JumpRule,
-    codec: ffi::AVCodecID,
-    len_size: usize,
-    capture: Box<Capture>,
-    /// Recent reference pictures by presentation timestamp.
-    refs: BTreeMap<i64, RefPic>,
-    /// Timestamps of decoded non-reference frames: not for `on_frame`.
-    extra: HashSet<i64>,
-    out: Vec<(f64, Glance)>,
-    /// This packet is sent with its non-reference frame decoded.
-    decoding: bool,
-}
-
-/// Frames kept for refining cuts (7 kB each): beyond this (a long film of
-/// fast motion), cuts fall back to a re-decode.
-const NEAR_CUTS_MAX: usize = 4000;
-
-impl NearCuts {
-    /// Choose, before a packet is sent, whether its frame is decoded even
-    /// if it is a non-reference frame: when the reference pictures on each
-    /// side of its time jump.
-    fn choose(&mut self, pts: Option<i64>) -> bool {
-        self.decoding = false;
-        let Some(p) = pts else { return false };
-        if self.out.len() >= NEAR_CUTS_MAX {
-            return false;
-        }
-        let before = self.refs.range(..p).next_back().map(|(k, _)| *k);
-        let after = self.refs.range(p + 1..).next().map(|(k, _)| *k);
-        let (Some(a), Some(b)) = (before, after) else {
-            return false;
-        };
-        // The differences between the reference frames before: a jump must
-        // stand out from them as a cut stands out from its neighbourhood
-        // (fast motion and dissolves change every frame a lot).
-        let recent: Vec<&Glance> = self
-            .refs
-            .range(..=a)
-            .rev()
-            .take(9)
-            .map(|(_, r)| &r.glance)
-            .collect();
-        let mut before: Vec<f32> = recent.windows(2).map(|w| w[0].diff(w[1])).collect();
-        before.sort_by(|x, y| x.total_cmp(y));
-        let median = before.get(before.len() / 2).copied();
-        if !self
-            .rule
-            .is_jump(&self.refs[&a].glance, &self.refs[&b].glance, median)
-        {
-            return false;
-        }
-        for k in [a, b] {
-            if let Some(r) = self.refs.get_mut(&k) {
-                if !r.in_near {
-                    r.in_near = true;
-                    self.out.push((r.t, r.glance.clone()));
-                }
-            }
-        }
-        self.decoding = true;
-        true
-    }
-
-    /// After a packet was sent: read the picture it decoded, if any.
-    fn take(&mut self, pkt: &ff::Packet, pic: &mut Picture, t_of: impl Fn(i64) -> f64) {
-        if !std::mem::take(&mut self.capture.got) {
-            return;
-        }
-        let f = &self.capture.frame;
-        let Some(pts) = f.pts() else { return };
-        let is_ref = !self.decoding
-            || nal_is_ref(self.codec, self.len_size, pkt.data().unwrap_or(&[])).unwrap_or(true);
-        let mut yuv = vec![0u8; pic.bytes()];
-        if !pic.convert(f, &mut yuv) {
-            return;
-        }
-        let t = t_of(pts);
-        if is_ref {
-            let (w, h) = (pic.width as usize, pic.height as usize);
-            // SAFETY: reading a pointer field of the captured frame.
-            let data0 = unsafe { (*f.as_ptr()).data[0] as usize };
-            self.refs.insert(
-                pts,
-                RefPic {
-                    t,
-                    glance: Glance::of(&yuv, w, h),
-                    yuv,
-                    data0,
-                    in_near: false,
-                },
-            );
-            while self.refs.len() > 24 {
-                self.refs.pop_first();
-            }
-        } else {
-            self.extra.insert(pts);
-            let (w, h) = (pic.width as usize, pic.height as usize);
-            self.out.push((t, Glance::of(&yuv, w, h)));
-        }
-        // SAFETY: our own reference to the picture's buffers.
-        unsafe { ffi::av_frame_unref(self.capture.frame.as_mut_ptr()) };
-    }
-}
-
 /// Lower the calling thread's priority (nice 10): for side work that must
 /// not slow the picture decoders down. On Linux a thread's nice value is
 /// its own.
@@ -466,343 +258,6 @@ fn set_skip_nonref(dec: &mut ff::decoder::Video, skip: bool) {
         } else {
             ffi::AVDiscard::AVDISCARD_DEFAULT
         };
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Pictures: decoded frame -> analysis size, one field, rotated.
-
-fn sws_flags(name: &str) -> c_int {
-    match name {
-        "fast_bilinear" => ffi::SWS_FAST_BILINEAR,
-        "bicubic" => ffi::SWS_BICUBIC,
-        "area" => ffi::SWS_AREA,
-        "neighbor" => ffi::SWS_POINT,
-        _ => ffi::SWS_BILINEAR,
-    }
-}
-
-/// Converts decoded frames to a fixed small picture: yuv420p or grey.
-struct Picture {
-    /// Output size (after rotation).
-    width: u32,
-    height: u32,
-    grey: bool,
-    flags: c_int,
-    /// Keep one field: `Some(false)` top, `Some(true)` bottom.
-    field: Option<bool>,
-    rotation: u32,
-    sws: *mut ffi::SwsContext,
-    /// Source (width, height, format) the scaler was made for.
-    src: (c_int, c_int, c_int),
-    /// The scaled picture before rotation.
-    tmp: Vec<u8>,
-}
-
-impl Drop for Picture {
-    fn drop(&mut self) {
-        // SAFETY: our own scaler, freed once (null is allowed).
-        unsafe { ffi::sws_freeContext(self.sws) };
-    }
-}
-
-impl Picture {
-    fn new(
-        width: u32,
-        height: u32,
-        grey: bool,
-        flags: c_int,
-        field: Option<bool>,
-        rotation: u32,
-    ) -> Self {
-        Picture {
-            width,
-            height,
-            grey,
-            flags,
-            field,
-            rotation,
-            sws: std::ptr::null_mut(),
-            src: (0, 0, -1),
-            tmp: Vec::new(),
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        let n = (self.width * self.height) as usize;
-        if self.grey {
-            n
-        } else {
-            n * 3 / 2
-        }
-    }
-
-    /// Size before rotation.
-    fn scaled_size(&self) -> (u32, u32) {
-        if self.rotation % 180 == 90 {
-            (self.height, self.width)
-        } else {
-            (self.width, self.height)
-        }
-    }
-
-    /// Scale `f` into `out` (`bytes()` long). False when the frame cannot
-    /// be converted (no size or an unknown pixel format).
-    fn convert(&mut self, f: &ff::frame::Video, out: &mut [u8]) -> bool {
-        // SAFETY: the frame is a decoded video frame: `data`/`linesize`
-        // describe planes of `width`×`height` in `format`. Field selection
-        // doubles the strides and halves the height (what ffmpeg's `field`
-        // filter does), so every line read lies inside the frame.
-        unsafe {
-            let p = f.as_ptr();
-            let (w, h, fmt) = ((*p).width, (*p).height, (*p).format);
-            if w <= 0 || h <= 0 || fmt < 0 {
-                return false;
-            }
-            let (sw, sh) = self.scaled_size();
-            if self.src != (w, h, fmt) || self.sws.is_null() {
-                ffi::sws_freeContext(self.sws);
-                let src_h = if self.field.is_some() {
-                    (h / 2).max(1)
-                } else {
-                    h
-                };
-                self.sws = ffi::sws_getContext(
-                    w,
-                    src_h,
-                    std::mem::transmute::<c_int, ffi::AVPixelFormat>(fmt),
-                    sw as c_int,
-                    sh as c_int,
-                    if self.grey {
-                        ffi::AVPixelFormat::AV_PIX_FMT_GRAY8
-                    } else {
-                        ffi::AVPixelFormat::AV_PIX_FMT_YUV420P
-                    },
-                    self.flags,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::null(),
-                );
-                self.src = (w, h, fmt);
-                if self.sws.is_null() {
-                    return false;
-                }
-            }
-            let mut src: [*const u8; 4] = [std::ptr::null(); 4];
-            let mut stride: [c_int; 4] = [0; 4];
-            for i in 0..4 {
-                src[i] = (*p).data[i];
-                stride[i] = (*p).linesize[i];
-                if let Some(bottom) = self.field {
-                    if !src[i].is_null() && bottom {
-                        src[i] = src[i].offset(stride[i] as isize);
-                    }
-                    stride[i] *= 2;
-                }
-            }
-            let src_h = if self.field.is_some() {
-                (h / 2).max(1)
-            } else {
-                h
-            };
-            let n = (sw * sh) as usize;
-            let need = if self.grey { n } else { n * 3 / 2 };
-            let rotate = self.rotation != 0;
-            if rotate && self.tmp.len() != need {
-                self.tmp = vec![0; need];
-            }
-            let dst_buf: &mut [u8] = if rotate {
-                &mut self.tmp
-            } else {
-                &mut out[..need]
-            };
-            let base = dst_buf.as_mut_ptr();
-            let (dst, dst_stride): ([*mut u8; 4], [c_int; 4]) = if self.grey {
-                (
-                    [
-                        base,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                    ],
-                    [sw as c_int, 0, 0, 0],
-                )
-            } else {
-                (
-                    [base, base.add(n), base.add(n + n / 4), std::ptr::null_mut()],
-                    [sw as c_int, (sw / 2) as c_int, (sw / 2) as c_int, 0],
-                )
-            };
-            let r = ffi::sws_scale(
-                self.sws,
-                src.as_ptr(),
-                stride.as_ptr(),
-                0,
-                src_h,
-                dst.as_ptr(),
-                dst_stride.as_ptr(),
-            );
-            if r <= 0 {
-                return false;
-            }
-        }
-        if self.rotation != 0 {
-            let (sw, sh) = self.scaled_size();
-            let n = (sw * sh) as usize;
-            rotate_plane(
-                &self.tmp[..n],
-                sw as usize,
-                sh as usize,
-                self.rotation,
-                &mut out[..n],
-            );
-            if !self.grey {
-                let (cw, ch) = (sw as usize / 2, sh as usize / 2);
-                let c = cw * ch;
-                rotate_plane(
-                    &self.tmp[n..n + c],
-                    cw,
-                    ch,
-                    self.rotation,
-                    &mut out[n..n + c],
-                );
-                rotate_plane(
-                    &self.tmp[n + c..n + 2 * c],
-                    cw,
-                    ch,
-                    self.rotation,
-                    &mut out[n + c..n + 2 * c],
-                );
-            }
-        }
-        true
-    }
-}
-
-/// Rotate a `w`×`h` plane clockwise by `deg` (90, 180, 270) into `out`.
-fn rotate_plane(src: &[u8], w: usize, h: usize, deg: u32, out: &mut [u8]) {
-    match deg {
-        // Clockwise: output is h wide; out(r, c) = in(h-1-c, r).
-        90 => {
-            for r in 0..w {
-                for c in 0..h {
-                    out[r * h + c] = src[(h - 1 - c) * w + r];
-                }
-            }
-        }
-        180 => {
-            for (o, &v) in out.iter_mut().zip(src.iter().rev()) {
-                *o = v;
-            }
-        }
-        // Counter-clockwise: out(r, c) = in(c, w-1-r).
-        270 => {
-            for r in 0..w {
-                for c in 0..h {
-                    out[r * h + c] = src[c * w + (w - 1 - r)];
-                }
-            }
-        }
-        _ => out.copy_from_slice(src),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Sound: any layout and rate -> mono s16 at AUDIO_RATE.
-
-struct Resampler {
-    swr: *mut ffi::SwrContext,
-    key: (c_int, c_int, c_int),
-    out: Vec<i16>,
-}
-
-impl Drop for Resampler {
-    fn drop(&mut self) {
-        // SAFETY: our own context (null is allowed).
-        unsafe { ffi::swr_free(&mut self.swr) };
-    }
-}
-
-impl Resampler {
-    fn new() -> Self {
-        Resampler {
-            swr: std::ptr::null_mut(),
-            key: (-1, -1, -1),
-            out: Vec::new(),
-        }
-    }
-
-    /// Resample one decoded frame (or flush with `None`) into `energy`.
-    fn push(&mut self, f: Option<&ff::frame::Audio>, energy: &mut Energy) {
-        // SAFETY: a decoded audio frame's planes hold `nb_samples` samples of
-        // its format and layout; the output buffer is sized by
-        // swr_get_out_samples for this call.
-        unsafe {
-            let (inp, n_in): ([*const u8; 8], c_int) = match f {
-                Some(f) => {
-                    let p = f.as_ptr();
-                    let key = ((*p).format, (*p).sample_rate, (*p).ch_layout.nb_channels);
-                    if key != self.key || self.swr.is_null() {
-                        ffi::swr_free(&mut self.swr);
-                        let mut out_l: ffi::AVChannelLayout = std::mem::zeroed();
-                        ffi::av_channel_layout_default(&mut out_l, 1);
-                        let mut in_l: ffi::AVChannelLayout = std::mem::zeroed();
-                        if (*p).ch_layout.order == ffi::AVChannelOrder::AV_CHANNEL_ORDER_UNSPEC {
-                            ffi::av_channel_layout_default(&mut in_l, (*p).ch_layout.nb_channels);
-                        } else if ffi::av_channel_layout_copy(&mut in_l, &(*p).ch_layout) < 0 {
-                            return;
-                        }
-                        let r = ffi::swr_alloc_set_opts2(
-                            &mut self.swr,
-                            &mut out_l,
-                            ffi::AVSampleFormat::AV_SAMPLE_FMT_S16,
-                            AUDIO_RATE as c_int,
-                            &mut in_l,
-                            std::mem::transmute::<c_int, ffi::AVSampleFormat>((*p).format),
-                            (*p).sample_rate,
-                            0,
-                            std::ptr::null_mut(),
-                        );
-                        ffi::av_channel_layout_uninit(&mut in_l);
-                        if r < 0 || ffi::swr_init(self.swr) < 0 {
-                            ffi::swr_free(&mut self.swr);
-                            return;
-                        }
-                        self.key = key;
-                    }
-                    let mut inp = [std::ptr::null::<u8>(); 8];
-                    for (i, d) in inp.iter_mut().enumerate() {
-                        *d = (*p).extended_data.add(i).read_unaligned() as *const u8;
-                        if i + 1 >= (*p).ch_layout.nb_channels.max(1) as usize {
-                            break;
-                        }
-                    }
-                    (inp, (*p).nb_samples)
-                }
-                None if !self.swr.is_null() => ([std::ptr::null(); 8], 0),
-                None => return,
-            };
-            let cap = ffi::swr_get_out_samples(self.swr, n_in).max(0) as usize + 32;
-            if self.out.len() < cap {
-                self.out.resize(cap, 0);
-            }
-            let mut out_p = self.out.as_mut_ptr() as *mut u8;
-            let mut in_pp = inp;
-            let got = ffi::swr_convert(
-                self.swr,
-                &mut out_p,
-                cap as c_int,
-                if n_in > 0 {
-                    in_pp.as_mut_ptr()
-                } else {
-                    std::ptr::null_mut()
-                },
-                n_in,
-            );
-            if got > 0 {
-                energy.push(&self.out[..got as usize]);
-            }
-        }
     }
 }
 
@@ -845,7 +300,7 @@ pub fn run_pass(
             .video_decoder_with(
                 threads,
                 spec.skip_loop_filter,
-                near.as_mut().map(|n| &mut *n.capture as *mut Capture),
+                near.as_mut().map(NearCuts::capture_ptr),
             )
             .map_err(|e| err(film, format!("cannot decode the picture: {e}")))?;
         set_skip_nonref(&mut d, spec.skip_nonref);
@@ -920,7 +375,7 @@ pub fn run_pass(
         while dec.receive_frame(&mut vframe).is_ok() {
             // A non-reference frame decoded for the cuts: not analysed.
             if let (Some(n), Some(p)) = (near.as_mut(), vframe.pts()) {
-                if n.extra.remove(&p) {
+                if n.take_extra(p) {
                     continue;
                 }
             }
@@ -955,10 +410,9 @@ pub fn run_pass(
             // The picture already read when it was decoded, if this is it.
             // SAFETY: a pointer field of the decoded frame.
             let data0 = unsafe { (*vframe.as_ptr()).data[0] as usize };
-            let early = near.as_ref().and_then(|n| {
-                let r = n.refs.get(&vframe.pts()?)?;
-                (r.data0 == data0).then_some(&r.yuv)
-            });
+            let early = near
+                .as_ref()
+                .and_then(|n| n.early_picture(vframe.pts()?, data0));
             if let Some(y) = early {
                 buf.copy_from_slice(y);
             } else if !pic.convert(&vframe, &mut buf) {
@@ -1093,10 +547,7 @@ pub fn run_pass(
     report.grid = grid;
     report.keyframes = keys;
     if let Some(n) = near {
-        let mut out = n.out;
-        out.sort_by(|a, b| a.0.total_cmp(&b.0));
-        out.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-6);
-        report.near_cuts = out;
+        report.near_cuts = n.into_frames();
     }
     report.stderr_tail = log_tail();
     if report.frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
@@ -1129,25 +580,7 @@ fn near_cuts(input: &Input, spec: &DecodeSpec) -> Option<NearCuts> {
         };
         ((*par).codec_id, ed)
     };
-    if !matches!(
-        codec,
-        ffi::AVCodecID::AV_CODEC_ID_H264 | ffi::AVCodecID::AV_CODEC_ID_HEVC
-    ) {
-        return None;
-    }
-    Some(NearCuts {
-        rule,
-        codec,
-        len_size: nal_length_size(codec, extradata),
-        capture: Box::new(Capture {
-            frame: ff::frame::Video::empty(),
-            got: false,
-        }),
-        refs: BTreeMap::new(),
-        extra: HashSet::new(),
-        out: Vec::new(),
-        decoding: false,
-    })
+    NearCuts::new(rule, codec, extradata)
 }
 
 /// Decode several short windows `(start, duration)` of the film, in order,
@@ -1297,51 +730,5 @@ impl SideOut {
         if let Some(h) = self.thread.take() {
             let _ = h.join();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn planes_rotate_like_transpose() {
-        // 3 wide, 2 high: rows "abc" / "def".
-        let src = b"abcdef";
-        let mut out = [0u8; 6];
-        rotate_plane(src, 3, 2, 90, &mut out);
-        assert_eq!(&out, b"daebfc"); // clockwise: rows "da", "eb", "fc"
-        rotate_plane(src, 3, 2, 270, &mut out);
-        assert_eq!(&out, b"cfbead"); // counter-clockwise: "cf", "be", "ad"
-        rotate_plane(src, 3, 2, 180, &mut out);
-        assert_eq!(&out, b"fedcba");
-    }
-
-    #[test]
-    fn slice_headers_say_which_pictures_are_references() {
-        use ffi::AVCodecID::{AV_CODEC_ID_H264 as H264, AV_CODEC_ID_HEVC as HEVC};
-        // Length-prefixed (4 bytes): an SEI NAL (type 6), then a slice.
-        let avcc = |slice_hdr: u8| vec![0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, slice_hdr, 0x88];
-        assert_eq!(nal_is_ref(H264, 4, &avcc(0x41)), Some(true)); // P, nal_ref_idc 2
-        assert_eq!(nal_is_ref(H264, 4, &avcc(0x01)), Some(false)); // B, nal_ref_idc 0
-        assert_eq!(nal_is_ref(H264, 4, &avcc(0x65)), Some(true)); // IDR
-                                                                  // Annex B start codes.
-        assert_eq!(
-            nal_is_ref(H264, 0, &[0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x01, 0x9e]),
-            Some(false)
-        );
-        // HEVC: TRAIL_N (0) is a sub-layer non-reference picture, TRAIL_R (1) is not.
-        assert_eq!(nal_is_ref(HEVC, 4, &[0, 0, 0, 2, 0x00, 0x01]), Some(false));
-        assert_eq!(nal_is_ref(HEVC, 4, &[0, 0, 0, 2, 0x02, 0x01]), Some(true));
-        // No slice, a truncated length, another codec: unknown.
-        assert_eq!(nal_is_ref(H264, 4, &[0, 0, 0, 2, 0x06, 0x05]), None);
-        assert_eq!(nal_is_ref(H264, 4, &[0, 0, 0, 9, 0x41]), None);
-        assert_eq!(
-            nal_is_ref(ffi::AVCodecID::AV_CODEC_ID_MPEG2VIDEO, 0, &[0, 0, 1, 0]),
-            None
-        );
-        // avcC / hvcC say how long the length prefix is.
-        assert_eq!(nal_length_size(H264, &[1, 0x64, 0, 0x1f, 0xff, 0xe1]), 4);
-        assert_eq!(nal_length_size(H264, &[0, 0, 0, 1, 0x67]), 0);
     }
 }

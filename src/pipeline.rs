@@ -208,7 +208,7 @@ fn prepare<'a>(
     };
 
     // Analysis: one decoding pass over the film.
-    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-5"]);
+    let fp_an = workdir::fingerprint(&[&film_fp, "analysis-6"]);
     let an: FilmAnalysis = run.stage(
         "analyse",
         &Artifact::new(work, "analysis.json", fp_an.clone()),

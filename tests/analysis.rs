@@ -85,20 +85,26 @@ fn check_consistent(a: &an::FilmAnalysis) {
     assert!(a.boundaries.windows(2).all(|w| w[0].time_s < w[1].time_s));
 }
 
-#[test]
-fn truth_film_every_transition_found_flash_ignored_cuts_frame_exact() {
+/// Build the truth film `name` of `scripts/make_shot_truth.sh` in `dir`:
+/// the film and its ground truth.
+fn truth_film(dir: &Path, name: &str) -> (PathBuf, an::eval::Truth) {
     fixtures();
-    let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_shot_truth.sh");
     let st = Command::new("bash")
         .arg(&script)
-        .arg(dir.path())
-        .arg("itest")
+        .arg(dir)
+        .arg(name)
         .status()
         .expect("bash");
-    assert!(st.success(), "make_shot_truth.sh itest failed");
-    let film = dir.path().join("itest.mp4");
-    let truth = an::eval::read_truth(&dir.path().join("itest.truth.json")).unwrap();
+    assert!(st.success(), "make_shot_truth.sh {name} failed");
+    let truth = an::eval::read_truth(&dir.join(format!("{name}.truth.json"))).unwrap();
+    (dir.join(format!("{name}.mp4")), truth)
+}
+
+#[test]
+fn truth_film_every_transition_found_flash_ignored_cuts_frame_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let (film, truth) = truth_film(dir.path(), "itest");
     let a = analyse(&film);
     check_consistent(&a);
     let s = an::eval::score(&truth, &an::eval::dets_from_analysis(&a));
@@ -751,18 +757,8 @@ fn in_process_probe_reads_what_ffprobe_reads() {
 /// intra frame at its cuts: every cut needs this.
 #[test]
 fn cuts_on_skipped_frames_are_placed_in_the_pass_as_a_re_decode_places_them() {
-    fixtures();
     let dir = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make_shot_truth.sh");
-    let st = Command::new("bash")
-        .arg(&script)
-        .arg(dir.path())
-        .arg("subtitles")
-        .status()
-        .expect("bash");
-    assert!(st.success(), "make_shot_truth.sh subtitles failed");
-    let film = dir.path().join("subtitles.mp4");
-    let truth = an::eval::read_truth(&dir.path().join("subtitles.truth.json")).unwrap();
+    let (film, truth) = truth_film(dir.path(), "subtitles");
     let run = |near: bool| {
         let opts = an::AnalyseOptions {
             near_cuts: near,

@@ -109,11 +109,23 @@ impl Shared {
 
 /// A decoded analysis picture kept at a segment's edge, to recompute the
 /// statistics across the join.
+#[derive(Clone)]
 struct Kept {
     t: f64,
     pict_type: char,
     key: bool,
     yuv: Vec<u8>,
+}
+
+impl Kept {
+    fn of(f: &decode::Frame<'_>) -> Self {
+        Kept {
+            t: f.t,
+            pict_type: f.pict_type,
+            key: f.key,
+            yuv: f.yuv.to_vec(),
+        }
+    }
 }
 
 fn push(ex: &mut Extractor, t: f64, pict_type: char, key: bool, yuv: &[u8]) {
@@ -194,12 +206,7 @@ pub fn decode(
                         }
                     }
                     if !past {
-                        tail.push_back(Kept {
-                            t: f.t,
-                            pict_type: f.pict_type,
-                            key: f.key,
-                            yuv: f.yuv.to_vec(),
-                        });
+                        tail.push_back(Kept::of(f));
                         if tail.len() > 2 * edge {
                             tail.pop_front();
                         }
@@ -238,17 +245,9 @@ pub fn decode(
                             return false; // the first segment is already done
                         }
                     }
-                    let k = Kept {
-                        t: f.t,
-                        pict_type: f.pict_type,
-                        key: f.key,
-                        yuv: f.yuv.to_vec(),
-                    };
+                    let k = Kept::of(f);
                     if head.len() < 2 * edge {
-                        head.push(Kept {
-                            yuv: k.yuv.clone(),
-                            ..k
-                        });
+                        head.push(k.clone());
                     }
                     // Statistics need the measured frame interval: hold the
                     // frames until the first segment has it.

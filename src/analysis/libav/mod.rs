@@ -51,13 +51,25 @@ struct Input {
     ictx: ff::format::context::Input,
     video: Option<usize>,
     audio: Option<usize>,
+    clock: Clock,
+    /// Display rotation in degrees clockwise (0, 90, 180, 270).
+    rotation: u32,
+}
+
+/// Video timestamps to seconds from the film's start.
+#[derive(Clone, Copy)]
+struct Clock {
     /// Seconds per tick of the video stream's time base.
     vtb: f64,
     /// The container's start time: times are counted from it, as ffmpeg's
     /// `-copyts -start_at_zero` did.
     start_s: f64,
-    /// Display rotation in degrees clockwise (0, 90, 180, 270).
-    rotation: u32,
+}
+
+impl Clock {
+    fn secs(self, ts: i64) -> f64 {
+        ts as f64 * self.vtb - self.start_s
+    }
 }
 
 /// Open the film; with `start_s` (the container's start time, from the
@@ -95,8 +107,7 @@ fn open(film: &Path, want_audio: bool, start_s: Option<f64>) -> Result<Input, An
         ictx,
         video,
         audio,
-        vtb,
-        start_s,
+        clock: Clock { vtb, start_s },
         rotation,
     };
     // Streams nobody reads are not even demuxed into packets.
@@ -138,7 +149,7 @@ fn stream_rotation(s: &ff::format::stream::Stream) -> u32 {
 
 impl Input {
     fn seek(&mut self, t: f64) {
-        let ts = ((t + self.start_s) * ffi::AV_TIME_BASE as f64) as i64;
+        let ts = ((t + self.clock.start_s) * ffi::AV_TIME_BASE as f64) as i64;
         // SAFETY: a seek on the open context; a failure leaves the position
         // where it was, and the window filter keeps only the right frames.
         unsafe {
@@ -146,17 +157,9 @@ impl Input {
         }
     }
 
-    fn video_decoder(
-        &self,
-        threads: usize,
-        skip_loop_filter: bool,
-    ) -> Result<ff::decoder::Video, ff::Error> {
-        self.video_decoder_with(threads, skip_loop_filter, None)
-    }
-
     /// A video decoder; with `capture`, one that hands every picture it
     /// starts to decode to `capture` (see [`Capture`]).
-    fn video_decoder_with(
+    fn video_decoder(
         &self,
         threads: usize,
         skip_loop_filter: bool,
@@ -195,7 +198,7 @@ impl Input {
     }
 
     fn packet_time(&self, p: &ff::Packet) -> Option<f64> {
-        p.pts().map(|v| v as f64 * self.vtb - self.start_s)
+        p.pts().map(|v| self.clock.secs(v))
     }
 }
 
@@ -218,7 +221,7 @@ pub fn index_keys(film: &Path, start_s: f64) -> Vec<f64> {
         for i in 0..ffi::avformat_index_get_entries_count(st) {
             let e = ffi::avformat_index_get_entry(st, i);
             if !e.is_null() && (*e).flags() & ffi::AVINDEX_KEYFRAME != 0 {
-                keys.push((*e).timestamp as f64 * input.vtb - input.start_s);
+                keys.push(input.clock.secs((*e).timestamp));
             }
         }
     }
@@ -297,7 +300,7 @@ pub fn run_pass(
         // decoder thread (frame threads finish them later).
         let threads = if near.is_some() { 1 } else { spec.threads };
         let mut d = input
-            .video_decoder_with(
+            .video_decoder(
                 threads,
                 spec.skip_loop_filter,
                 near.as_mut().map(NearCuts::capture_ptr),
@@ -311,25 +314,10 @@ pub fn run_pass(
     let mut adec = input.audio_decoder();
     let mut energy = adec.as_ref().map(|_| Energy::new(AUDIO_RATE));
     let mut resampler = Resampler::new();
-    let field = spec.field.map(|f| f == "bottom");
-    let mut pic = Picture::new(
-        spec.width,
-        spec.height,
-        false,
-        sws_flags(&spec.scale_flags),
-        field,
-        input.rotation,
-    );
+    let mut pic = analysis_picture(spec, input.rotation);
     let mut buf = vec![0u8; pic.bytes()];
-    let mut early_pic = Picture::new(
-        spec.width,
-        spec.height,
-        false,
-        sws_flags(&spec.scale_flags),
-        field,
-        input.rotation,
-    );
-    let (vtb, start_s) = (input.vtb, input.start_s);
+    let mut early_pic = analysis_picture(spec, input.rotation);
+    let clock = input.clock;
 
     // Side frames go to their consumer on its own thread.
     let side = match (spec.side, side_sink) {
@@ -380,7 +368,7 @@ pub fn run_pass(
                 }
             }
             let t = match vframe.timestamp() {
-                Some(ts) => ts as f64 * input.vtb - input.start_s,
+                Some(ts) => clock.secs(ts),
                 None => *last_t + frame_step,
             };
             // SAFETY: plain fields of the decoded frame.
@@ -483,7 +471,7 @@ pub fn run_pass(
                     report.error_times.push(last_t);
                 }
                 if let Some(n) = near.as_mut() {
-                    n.take(&pkt, &mut early_pic, |p| p as f64 * vtb - start_s);
+                    n.take(&pkt, &mut early_pic, |p| clock.secs(p));
                 }
                 drain(
                     dec,
@@ -562,6 +550,19 @@ pub fn run_pass(
     Ok(report)
 }
 
+/// The picture the spec asks for: its size, swscale flags and field, and
+/// the stream's rotation. The main pass and the re-decodes see the same.
+fn analysis_picture(spec: &DecodeSpec, rotation: u32) -> Picture {
+    Picture::new(
+        spec.width,
+        spec.height,
+        false,
+        sws_flags(&spec.scale_flags),
+        spec.field.map(|f| f == "bottom"),
+        rotation,
+    )
+}
+
 /// The decoding of skipped frames around jumps, when the spec asks for it
 /// and the codec's packets say which frames are references (H.264, HEVC).
 fn near_cuts(input: &Input, spec: &DecodeSpec) -> Option<NearCuts> {
@@ -599,16 +600,10 @@ pub fn run_windows(
         return Err(err(film, "no video stream"));
     }
     let mut dec = input
-        .video_decoder(spec.threads, spec.skip_loop_filter)
+        .video_decoder(spec.threads, spec.skip_loop_filter, None)
         .map_err(|e| err(film, format!("cannot decode the picture: {e}")))?;
-    let mut pic = Picture::new(
-        spec.width,
-        spec.height,
-        false,
-        sws_flags(&spec.scale_flags),
-        spec.field.map(|f| f == "bottom"),
-        input.rotation,
-    );
+    let mut pic = analysis_picture(spec, input.rotation);
+    let clock = input.clock;
     let mut buf = vec![0u8; pic.bytes()];
     let mut frame = ff::frame::Video::empty();
     let mut pkt = ff::Packet::empty();
@@ -625,7 +620,7 @@ pub fn run_windows(
                 let Some(ts) = frame.timestamp() else {
                     continue;
                 };
-                let t = ts as f64 * input.vtb - input.start_s;
+                let t = clock.secs(ts);
                 if t < ws - 1e-6 {
                     continue;
                 }

@@ -78,7 +78,6 @@ pub struct Extractor {
     half: Vec<usize>,
     min_step_s: f64,
     pub stats: Vec<FrameStats>,
-    luma: Vec<f32>,
 }
 
 impl Extractor {
@@ -96,7 +95,6 @@ impl Extractor {
             half: Vec::new(),
             min_step_s,
             stats: Vec::new(),
-            luma: vec![0.0; (w * h) as usize],
         }
     }
 
@@ -106,71 +104,49 @@ impl Extractor {
     pub fn push(&mut self, t: f64, frame: u64, yuv: &[u8]) {
         let (w, h) = (self.w, self.h);
         let (cw, ch) = (w / 2, h / 2);
+        let sums = PixelSums::of(yuv, w, h);
         let (yp, rest) = yuv.split_at(w * h);
         let (up, vp) = rest.split_at(cw * ch);
-        let mut grid = [[0f32; 3]; GRID];
-        let mut counts = [0f32; GRID];
-        let mut ccounts = [0f32; GRID];
-        let mut hist = [0f32; HIST];
-        let (mut sum_y, mut sum_y2, mut sum_s, mut skin) = (0f64, 0f64, 0f64, 0usize);
-        let cols: Vec<usize> = (0..w).map(|xx| xx * GRID_W / w).collect();
-        let ccols: Vec<usize> = (0..cw).map(|cx| cx * GRID_W / cw).collect();
-        let chroma_lut = chroma_table();
-        for yy in 0..h {
-            let row = (yy * GRID_H / h) * GRID_W;
-            for xx in 0..w {
-                let y = yp[yy * w + xx] as f32;
-                self.luma[yy * w + xx] = y;
-                sum_y += y as f64;
-                sum_y2 += (y * y) as f64;
-                let gi = row + cols[xx];
-                grid[gi][0] += y;
-                counts[gi] += 1.0;
-                hist[((y as usize) >> 5).min(7)] += 1.0;
-            }
-        }
+        // Saturation is a sum of fractions: kept in the order of the pixels
+        // (f64, as before) so that it does not move with the arithmetic.
+        let (mut sum_s, mut skin) = (0f64, 0usize);
+        let mut hue = [0u32; 8];
+        let hues = hue_table();
         for cy in 0..ch {
-            let row = (cy * GRID_H / ch) * GRID_W;
+            let (ur, vr) = (&up[cy * cw..][..cw], &vp[cy * cw..][..cw]);
+            let yr = &yp[2 * cy * w..][..w];
             for cx in 0..cw {
-                let (bu, bv) = (up[cy * cw + cx], vp[cy * cw + cx]);
-                let (cb, cr) = (bu as f32, bv as f32);
-                let gi = row + ccols[cx];
-                grid[gi][1] += cb;
-                grid[gi][2] += cr;
-                ccounts[gi] += 1.0;
-                let (sat, bin) = chroma_lut[(bu as usize) << 8 | bv as usize];
-                sum_s += sat as f64;
-                let y = yp[(2 * cy) * w + 2 * cx];
+                let (bu, bv) = (ur[cx], vr[cx]);
+                sum_s += saturation(bu, bv) as f64;
+                let bin = hues[(bu as usize) << 8 | bv as usize];
                 // Skin chroma box (Chai & Ngan) with some light on it.
-                if (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr) && y > 60 {
+                if (77..=127).contains(&bu) && (133..=173).contains(&bv) && yr[2 * cx] > 60 {
                     skin += 1;
                 }
                 if bin != NO_HUE {
-                    hist[8 + bin as usize] += 4.0;
+                    hue[bin as usize] += 1;
                 }
             }
         }
-        let n = (w * h) as f64;
-        let mean_y = sum_y / n;
-        let var_y = (sum_y2 / n - mean_y * mean_y).max(0.0);
-        // Laplacian on luma (interior pixels): detail, used to pick the sharpest keyframe.
-        let mut lap = 0f64;
-        for yy in 1..h.saturating_sub(1) {
-            for xx in 1..w.saturating_sub(1) {
-                let c = self.luma[yy * w + xx] * 4.0;
-                let v = c
-                    - self.luma[yy * w + xx - 1]
-                    - self.luma[yy * w + xx + 1]
-                    - self.luma[(yy - 1) * w + xx]
-                    - self.luma[(yy + 1) * w + xx];
-                lap += v.abs() as f64;
-            }
+        let mut hist = [0f32; HIST];
+        for (b, v) in hist.iter_mut().take(8).enumerate() {
+            *v = sums.luma_hist[b * 32..][..32].iter().sum::<u32>() as f32;
         }
+        for (v, &n) in hist[8..].iter_mut().zip(&hue) {
+            *v = 4.0 * n as f32;
+        }
+        let n = (w * h) as f64;
+        let mean_y = sums.luma_sum() as f64 / n;
+        let var_y = (sums.luma_sq_sum() as f64 / n - mean_y * mean_y).max(0.0);
+        let lap = laplacian_sum(yp, w, h) as f64;
         let lap_n = ((w.saturating_sub(2)) * (h.saturating_sub(2))).max(1) as f64;
         let total: f32 = hist.iter().sum::<f32>().max(1.0);
         for v in &mut hist {
             *v /= total;
         }
+        let grid = &sums.cells;
+        let counts = &sums.counts;
+        let ccounts = &sums.ccounts;
         let mut th = Thumb {
             y: [0.0; GRID],
             cb: [0.0; GRID],
@@ -179,11 +155,11 @@ impl Extractor {
         };
         let gmean = (mean_y / 255.0) as f32;
         for i in 0..GRID {
-            let c = counts[i].max(1.0) * 255.0;
-            let cc = ccounts[i].max(1.0) * 255.0;
-            th.y[i] = grid[i][0] / c - gmean;
-            th.cb[i] = grid[i][1] / cc;
-            th.cr[i] = grid[i][2] / cc;
+            let c = (counts[i] as f32).max(1.0) * 255.0;
+            let cc = (ccounts[i] as f32).max(1.0) * 255.0;
+            th.y[i] = grid[i][0] as f32 / c - gmean;
+            th.cb[i] = grid[i][1] as f32 / cc;
+            th.cr[i] = grid[i][2] as f32 / cc;
         }
 
         let mut st = FrameStats {
@@ -281,43 +257,23 @@ pub struct Glance {
 impl Glance {
     /// From yuv420p planes of `w`×`h`, as given to [`Extractor::push`].
     pub fn of(yuv: &[u8], w: usize, h: usize) -> Self {
-        let (cw, ch) = (w / 2, h / 2);
-        let (yp, rest) = yuv.split_at(w * h);
-        let (up, vp) = rest.split_at(cw * ch);
-        let mut grid = vec![[0f32; 3]; GRID];
-        let mut counts = [0f32; GRID];
-        let mut ccounts = [0f32; GRID];
-        let (mut sum, mut sum2) = (0f64, 0f64);
-        for yy in 0..h {
-            let row = (yy * GRID_H / h) * GRID_W;
-            for xx in 0..w {
-                let y = yp[yy * w + xx] as f32;
-                sum += y as f64;
-                sum2 += (y * y) as f64;
-                let gi = row + xx * GRID_W / w;
-                grid[gi][0] += y;
-                counts[gi] += 1.0;
-            }
-        }
-        for cy in 0..ch {
-            let row = (cy * GRID_H / ch) * GRID_W;
-            for cx in 0..cw {
-                let gi = row + cx * GRID_W / cw;
-                grid[gi][1] += up[cy * cw + cx] as f32;
-                grid[gi][2] += vp[cy * cw + cx] as f32;
-                ccounts[gi] += 1.0;
-            }
-        }
-        for i in 0..GRID {
-            let c = counts[i].max(1.0) * 255.0;
-            let cc = ccounts[i].max(1.0) * 255.0;
-            grid[i] = [grid[i][0] / c, grid[i][1] / cc, grid[i][2] / cc];
-        }
+        let sums = PixelSums::of(yuv, w, h);
+        let cells = (0..GRID)
+            .map(|i| {
+                let c = (sums.counts[i] as f32).max(1.0) * 255.0;
+                let cc = (sums.ccounts[i] as f32).max(1.0) * 255.0;
+                let g = sums.cells[i];
+                [g[0] as f32 / c, g[1] as f32 / cc, g[2] as f32 / cc]
+            })
+            .collect();
         let n = (w * h).max(1) as f64;
-        let mean = sum / n;
+        let mean = sums.luma_sum() as f64 / n;
         Glance {
-            cells: grid,
-            luma_std: ((sum2 / n - mean * mean).max(0.0).sqrt() / 255.0) as f32,
+            cells,
+            luma_std: ((sums.luma_sq_sum() as f64 / n - mean * mean)
+                .max(0.0)
+                .sqrt()
+                / 255.0) as f32,
         }
     }
 
@@ -336,6 +292,132 @@ impl Glance {
 /// Frames measured before the analysed frame interval is fixed.
 const MEASURE: usize = 16;
 
+/// The whole-number sums of one yuv420p picture that the statistics are
+/// made of: per grid cell the luma, Cb and Cr totals and pixel counts, and
+/// the luma histogram (whence the luma total and sum of squares). Sums of
+/// whole numbers are exact, in integers as in floats (every total here is
+/// far below 2^24), so these give bit for bit what per-pixel float sums
+/// gave; but a row at a time, into column totals per band of grid rows,
+/// they vectorise: the extractor was a tenth of a decoding thread's time.
+struct PixelSums {
+    /// Luma, Cb, Cr totals per cell.
+    cells: [[u32; 3]; GRID],
+    /// Luma and chroma pixels per cell.
+    counts: [u32; GRID],
+    ccounts: [u32; GRID],
+    luma_hist: [u32; 256],
+}
+
+impl PixelSums {
+    fn of(yuv: &[u8], w: usize, h: usize) -> Self {
+        let (cw, ch) = (w / 2, h / 2);
+        let (yp, rest) = yuv.split_at(w * h);
+        let (up, vp) = rest.split_at(cw * ch);
+        let mut s = PixelSums {
+            cells: [[0; 3]; GRID],
+            counts: [0; GRID],
+            ccounts: [0; GRID],
+            luma_hist: [0; 256],
+        };
+        // Four histograms side by side: runs of one value would otherwise
+        // chain every increment on the one before.
+        let mut hist4 = [[0u32; 256]; 4];
+        for line in yp.chunks_exact(w.max(1)).take(h) {
+            let mut quads = line.chunks_exact(4);
+            for q in &mut quads {
+                for (hh, &v) in hist4.iter_mut().zip(q) {
+                    hh[v as usize] += 1;
+                }
+            }
+            for &v in quads.remainder() {
+                hist4[0][v as usize] += 1;
+            }
+        }
+        for (i, v) in s.luma_hist.iter_mut().enumerate() {
+            *v = hist4.iter().map(|hh| hh[i]).sum();
+        }
+        let mut add = |plane: &[u8], pw: usize, ph: usize, ch_i: usize, chroma: bool| {
+            let runs = grid_runs(pw, GRID_W);
+            let mut col = vec![0u32; pw];
+            for (gy, (y0, y1)) in grid_runs(ph, GRID_H).into_iter().enumerate() {
+                if y0 == y1 {
+                    continue;
+                }
+                col.iter_mut().for_each(|c| *c = 0);
+                for line in plane[y0 * pw..y1 * pw].chunks_exact(pw) {
+                    for (c, &v) in col.iter_mut().zip(line) {
+                        *c += v as u32;
+                    }
+                }
+                for (gx, &(x0, x1)) in runs.iter().enumerate() {
+                    let i = gy * GRID_W + gx;
+                    s.cells[i][ch_i] += col[x0..x1].iter().sum::<u32>();
+                    let n = ((y1 - y0) * (x1 - x0)) as u32;
+                    if chroma {
+                        if ch_i == 1 {
+                            s.ccounts[i] += n;
+                        }
+                    } else {
+                        s.counts[i] += n;
+                    }
+                }
+            }
+        };
+        if w > 0 && h > 0 {
+            add(yp, w, h, 0, false);
+        }
+        if cw > 0 && ch > 0 {
+            add(up, cw, ch, 1, true);
+            add(vp, cw, ch, 2, true);
+        }
+        s
+    }
+
+    fn luma_sum(&self) -> u64 {
+        (0..256u64)
+            .map(|v| v * self.luma_hist[v as usize] as u64)
+            .sum()
+    }
+
+    fn luma_sq_sum(&self) -> u64 {
+        (0..256u64)
+            .map(|v| v * v * self.luma_hist[v as usize] as u64)
+            .sum()
+    }
+}
+
+/// For each of `cells` grid cells along a side of `n` pixels, the pixels
+/// `[start, end)` that fall in it (pixel x is in cell `x * cells / n`).
+fn grid_runs(n: usize, cells: usize) -> Vec<(usize, usize)> {
+    (0..cells)
+        .map(|g| ((g * n).div_ceil(cells), ((g + 1) * n).div_ceil(cells)))
+        .collect()
+}
+
+/// Sum of |4c − left − right − up − down| over the interior pixels of the
+/// luma plane: the sharpness measure, exact in integers.
+fn laplacian_sum(yp: &[u8], w: usize, h: usize) -> u64 {
+    if w < 3 || h < 3 {
+        return 0;
+    }
+    let mut total = 0u64;
+    for yy in 1..h - 1 {
+        let (a, m, b) = (
+            &yp[(yy - 1) * w..][..w],
+            &yp[yy * w..][..w],
+            &yp[(yy + 1) * w..][..w],
+        );
+        let row: u32 = (1..w - 1)
+            .map(|x| {
+                (4 * m[x] as i32 - m[x - 1] as i32 - m[x + 1] as i32 - a[x] as i32 - b[x] as i32)
+                    .unsigned_abs()
+            })
+            .sum();
+        total += row as u64;
+    }
+    total
+}
+
 /// Dissolve half-widths in frames for a given frame interval.
 pub fn half_widths(step_s: f64) -> Vec<usize> {
     DISSOLVE_HALF_S
@@ -347,23 +429,29 @@ pub fn half_widths(step_s: f64) -> Vec<usize> {
 /// Hue bin of a chroma pair too grey to have a hue.
 const NO_HUE: u8 = u8::MAX;
 
-/// (saturation term, hue bin or `NO_HUE`) for every (Cb, Cr) byte pair,
-/// computed once with the same arithmetic as per pixel (bit-identical
-/// results): saves a square root and an arctangent per chroma pixel, which
-/// were a quarter of the extractor's time.
-fn chroma_table() -> &'static [(f32, u8)] {
-    static T: std::sync::OnceLock<Vec<(f32, u8)>> = std::sync::OnceLock::new();
+/// Saturation term of a (Cb, Cr) byte pair: chroma magnitude, 0..1.
+fn saturation(cb: u8, cr: u8) -> f32 {
+    let (u, v) = (cb as f32 - 128.0, cr as f32 - 128.0);
+    ((u * u + v * v).sqrt() / 128.0).min(1.0)
+}
+
+/// Hue bin (or `NO_HUE`) of every (Cb, Cr) byte pair, computed once with
+/// the same arithmetic as per pixel (bit-identical results): saves an
+/// arctangent per chroma pixel, which was a quarter of the extractor's
+/// time. One byte an entry (64 kB): the table stays in the core's cache,
+/// where (saturation, bin) pairs of 8 bytes missed it on every other
+/// pixel; the square root is cheaper to compute than to look up.
+pub fn hue_table() -> &'static [u8] {
+    static T: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         (0..1usize << 16)
             .map(|i| {
                 let (u, v) = ((i >> 8) as f32 - 128.0, (i & 255) as f32 - 128.0);
-                let chroma = (u * u + v * v).sqrt();
-                let bin = if chroma > 12.0 {
+                if (u * u + v * v).sqrt() > 12.0 {
                     hue_bin(u, v) as u8
                 } else {
                     NO_HUE
-                };
-                ((chroma / 128.0).min(1.0), bin)
+                }
             })
             .collect()
     })
@@ -475,6 +563,126 @@ pub fn hist_distance(a: &[f32; HIST], b: &[f32; HIST]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-pixel float arithmetic the extractor used before its sums
+    /// went to integers: (luma, luma_std, sat, sharp, skin, hist, grid
+    /// means of luma, Cb, Cr).
+    #[allow(clippy::type_complexity)]
+    fn per_pixel(yuv: &[u8], w: usize, h: usize) -> ([f32; 5], [f32; HIST], Vec<[f32; 3]>) {
+        let (cw, ch) = (w / 2, h / 2);
+        let (yp, rest) = yuv.split_at(w * h);
+        let (up, vp) = rest.split_at(cw * ch);
+        let mut grid = [[0f32; 3]; GRID];
+        let (mut counts, mut ccounts) = ([0f32; GRID], [0f32; GRID]);
+        let mut hist = [0f32; HIST];
+        let (mut sum_y, mut sum_y2, mut sum_s, mut skin) = (0f64, 0f64, 0f64, 0usize);
+        for yy in 0..h {
+            for xx in 0..w {
+                let y = yp[yy * w + xx] as f32;
+                sum_y += y as f64;
+                sum_y2 += (y * y) as f64;
+                let gi = (yy * GRID_H / h) * GRID_W + xx * GRID_W / w;
+                grid[gi][0] += y;
+                counts[gi] += 1.0;
+                hist[((y as usize) >> 5).min(7)] += 1.0;
+            }
+        }
+        for cy in 0..ch {
+            for cx in 0..cw {
+                let (bu, bv) = (up[cy * cw + cx], vp[cy * cw + cx]);
+                let (cb, cr) = (bu as f32, bv as f32);
+                let gi = (cy * GRID_H / ch) * GRID_W + cx * GRID_W / cw;
+                grid[gi][1] += cb;
+                grid[gi][2] += cr;
+                ccounts[gi] += 1.0;
+                let (u, v) = (cb - 128.0, cr - 128.0);
+                let chroma = (u * u + v * v).sqrt();
+                sum_s += (chroma / 128.0).min(1.0) as f64;
+                let bin = if chroma > 12.0 {
+                    hue_bin(u, v) as u8
+                } else {
+                    NO_HUE
+                };
+                let y = yp[(2 * cy) * w + 2 * cx];
+                if (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr) && y > 60 {
+                    skin += 1;
+                }
+                if bin != NO_HUE {
+                    hist[8 + bin as usize] += 4.0;
+                }
+            }
+        }
+        let mut lap = 0f64;
+        for yy in 1..h.saturating_sub(1) {
+            for xx in 1..w.saturating_sub(1) {
+                let l = |x: usize, y: usize| yp[y * w + x] as f32;
+                let v =
+                    l(xx, yy) * 4.0 - l(xx - 1, yy) - l(xx + 1, yy) - l(xx, yy - 1) - l(xx, yy + 1);
+                lap += v.abs() as f64;
+            }
+        }
+        let n = (w * h) as f64;
+        let mean_y = sum_y / n;
+        let var_y = (sum_y2 / n - mean_y * mean_y).max(0.0);
+        let lap_n = ((w.saturating_sub(2)) * (h.saturating_sub(2))).max(1) as f64;
+        let total: f32 = hist.iter().sum::<f32>().max(1.0);
+        hist.iter_mut().for_each(|v| *v /= total);
+        let cells = (0..GRID)
+            .map(|i| {
+                let (c, cc) = (counts[i].max(1.0) * 255.0, ccounts[i].max(1.0) * 255.0);
+                [grid[i][0] / c, grid[i][1] / cc, grid[i][2] / cc]
+            })
+            .collect();
+        let nc = (cw * ch).max(1) as f64;
+        let scalars = [
+            (mean_y / 255.0) as f32,
+            (var_y.sqrt() / 255.0) as f32,
+            (sum_s / nc) as f32,
+            (lap / lap_n / 255.0) as f32,
+            (skin as f64 / nc) as f32,
+        ];
+        (scalars, hist, cells)
+    }
+
+    #[test]
+    fn integer_sums_give_the_per_pixel_float_statistics_bit_for_bit() {
+        // Analysis sizes of landscape, portrait and small films, odd grid
+        // fits included; noise with flat runs (the histogram's hard case).
+        for (w, h) in [
+            (160usize, 90usize),
+            (160, 284),
+            (100, 50),
+            (16, 10),
+            (18, 30),
+            (160, 66),
+        ] {
+            let mut x = (w * 31 + h) as u32;
+            let yuv: Vec<u8> = (0..w * h + 2 * (w / 2) * (h / 2))
+                .map(|i| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    if (i / 7) % 3 == 0 {
+                        200
+                    } else {
+                        (x >> 24) as u8
+                    }
+                })
+                .collect();
+            let (scalars, hist, cells) = per_pixel(&yuv, w, h);
+            let mut ex = Extractor::new(w as u32, h as u32, 1.0 / 24.0);
+            ex.push(0.0, 0, &yuv);
+            let st = &ex.stats[0];
+            assert_eq!(
+                [st.luma, st.luma_std, st.sat, st.sharp, st.skin].map(f32::to_bits),
+                scalars.map(f32::to_bits),
+                "{w}x{h}"
+            );
+            assert_eq!(st.hist.map(f32::to_bits), hist.map(f32::to_bits), "{w}x{h}");
+            let g = Glance::of(&yuv, w, h);
+            let bits = |c: &[[f32; 3]]| c.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&g.cells), bits(&cells), "{w}x{h}");
+            assert_eq!(g.luma_std.to_bits(), scalars[1].to_bits(), "{w}x{h}");
+        }
+    }
 
     #[test]
     fn a_glance_differs_as_the_analysis_will() {

@@ -157,12 +157,22 @@ fn run(cli: Cli, ui: &Ui) -> Result<()> {
             Ok(())
         }
         Command::Shots { film } => {
-            let p = cinecut::media::probe::probe(&film)?;
-            let st = ui.stage("analyse", Some(p.duration_s));
-            let a = cinecut::analysis::analyse_probed(&film, &p, &Default::default(), &mut |t| {
-                st.set(t)
-            });
-            let a = match a.map_err(Error::from) {
+            // The analysis starts on what the film's header says while the
+            // probe runs; a film whose header says too little (MPEG-TS) or
+            // that cannot be read is probed first, for its error.
+            let (first, probed) = match cinecut::media::probe::probe_header(&film) {
+                Some(guess) => (guess, false),
+                None => (cinecut::media::probe::probe(&film)?, true),
+            };
+            let st = ui.stage("analyse", Some(first.duration_s));
+            let opts = Default::default();
+            let a = if probed {
+                cinecut::analysis::analyse_probed(&film, &first, &opts, &mut |t| st.set(t))
+                    .map_err(Error::from)
+            } else {
+                cinecut::analysis::analyse_guessed(&film, &first, &opts, &mut |t| st.set(t))
+            };
+            let a = match a {
                 Ok(a) => {
                     st.finish(&format!("{} shots", a.shots.len()));
                     for w in &a.warnings {

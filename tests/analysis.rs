@@ -778,3 +778,68 @@ fn cuts_on_skipped_frames_are_placed_in_the_pass_as_a_re_decode_places_them() {
     let s = an::eval::score(&truth, &an::eval::dets_from_analysis(&in_pass));
     assert_eq!((s.fp, s.fn_, s.exact_cuts), (0, 0, 6), "{s:?}");
 }
+
+/// The analysis starts on what the film's header says while the probe
+/// runs. Where the header tells all (MP4, MKV), the guess is the probe's
+/// view and the analysis is the one started after probing. Where only the
+/// frames tell (interlaced MP4: the field order; an MP4 whose packets start
+/// late: the start time), the guess is wrong, the passes started on it
+/// stop, and the analysis is still exactly the probed one.
+#[test]
+fn an_analysis_started_on_the_header_ends_as_one_started_on_the_probe() {
+    use cinecut::analysis::decode::ProbeInfo;
+    use cinecut::media::probe;
+    let fx = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let interlaced = dir.path().join("interlaced.mp4");
+    two_real_shots(
+        &fx,
+        "[0:v]fps=50,trim=end_frame=101,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[a];\
+         [1:v]fps=50,trim=end_frame=99,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[b];\
+         [a][b]concat=n=2:v=1:a=0,tinterlace=mode=interleave_top,setfield=tff[v]",
+        &["-flags", "+ilme+ildct", "-x264opts", "tff=1"],
+        &interlaced,
+    );
+    let late = dir.path().join("late.mp4");
+    ffmpeg(&[
+        "-i",
+        fx.join("bbb_short.mp4").to_str().unwrap(),
+        "-t",
+        "4.5",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-output_ts_offset",
+        "1.5",
+        late.to_str().unwrap(),
+    ]);
+    for (film, header_tells_all) in [
+        (fx.join("bbb_short.mp4"), true),
+        (fx.join("ted/test.mkv"), true),
+        (interlaced, false),
+        (late, false),
+    ] {
+        let full = probe::probe(&film).unwrap();
+        let guess = probe::probe_header(&film).expect("the header describes every stream");
+        assert_eq!(
+            ProbeInfo::from_probe(&guess) == ProbeInfo::from_probe(&full),
+            header_tells_all,
+            "{}: header {:?}, probe {:?}",
+            film.display(),
+            ProbeInfo::from_probe(&guess),
+            ProbeInfo::from_probe(&full)
+        );
+        let opts = an::AnalyseOptions::default();
+        let probed = an::analyse_probed(&film, &full, &opts, &mut |_| {}).unwrap();
+        // `analyse` (progress checked to never go back) and `analyse_guessed`
+        // both start on the header.
+        let guessed = an::analyse_guessed(&film, &guess, &opts, &mut |_| {}).unwrap();
+        let plain = analyse(&film);
+        let json = |a: &an::FilmAnalysis| serde_json::to_value(a).unwrap();
+        assert_eq!(json(&guessed), json(&probed), "{}", film.display());
+        assert_eq!(json(&plain), json(&probed), "{}", film.display());
+    }
+}

@@ -30,7 +30,7 @@ fn ff_err(film: &Path, problem: impl Into<String>) -> AnalysisError {
 }
 
 /// Stream facts needed to plan the decode, from [`crate::media::probe`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProbeInfo {
     /// Display width/height after rotation metadata and pixel aspect are applied.
     pub width: u32,
@@ -157,6 +157,9 @@ pub struct DecodeSpec {
     /// downscale, so a cut between the two fields of a frame stays one jump
     /// instead of a half-and-half blend.
     pub field: Option<&'static str>,
+    /// Stop at the next packet once this is set: the pass was started on
+    /// what the film's header said, and the probe has since found otherwise.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// When two reference frames in a row differ like a cut might: by at least

@@ -268,7 +268,7 @@ pub fn analyse_probed(
     progress: &mut dyn FnMut(f64),
 ) -> Result<FilmAnalysis, AnalysisError> {
     let info = decode::ProbeInfo::from_probe(probe);
-    analyse_info(film, info, opts, progress).map(|(a, _)| a)
+    analyse_info(film, info, opts, progress, None).map(|(a, _)| a)
 }
 
 /// [`analyse`], also returning the per-frame statistics (for tuning and plots).
@@ -282,17 +282,103 @@ pub fn analyse_with_stats(
     }
     // An absolute path can never be read as a protocol ("http:x.mp4").
     let abs = film.canonicalize().unwrap_or_else(|_| film.to_path_buf());
-    let info = crate::media::probe::probe(&abs)
-        .map(|p| decode::ProbeInfo::from_probe(&p))
-        .map_err(|e| decode::probe_error(film, e))?;
-    analyse_info(film, info, opts, progress)
+    let probe = || crate::media::probe::probe(&abs).map(|p| decode::ProbeInfo::from_probe(&p));
+    match crate::media::probe::probe_header(&abs) {
+        Some(guess) => analyse_guessing(
+            film,
+            decode::ProbeInfo::from_probe(&guess),
+            probe,
+            opts,
+            progress,
+        )
+        .map_err(|e| decode::probe_error(film, e))?,
+        None => {
+            let info = probe().map_err(|e| decode::probe_error(film, e))?;
+            analyse_info(film, info, opts, progress, None)
+        }
+    }
 }
 
+/// [`analyse_probed`] for a film not probed yet, started on what its
+/// header says (`guess`, from [`crate::media::probe::probe_header`]) while
+/// the probe runs (see [`analyse_guessing`]). A failed probe gives the
+/// probe's error, as when probing first.
+pub fn analyse_guessed(
+    film: &Path,
+    guess: &crate::media::probe::Probe,
+    opts: &AnalyseOptions,
+    progress: &mut dyn FnMut(f64),
+) -> crate::error::Result<FilmAnalysis> {
+    let probe = || crate::media::probe::probe(film).map(|p| decode::ProbeInfo::from_probe(&p));
+    analyse_guessing(
+        film,
+        decode::ProbeInfo::from_probe(guess),
+        probe,
+        opts,
+        progress,
+    )?
+    .map(|(a, _)| a)
+    .map_err(crate::error::Error::from)
+}
+
+/// Analyse `film` from `guess` (what its header says) while `probe` runs
+/// beside it, and start over with the probe's findings should they differ.
+///
+/// Why: the probe's stream information decodes the film's first frames
+/// (~15 ms for a 720p H.264 key frame) on one core while the other waits,
+/// and a short film's analysis is little more than that. The header nearly
+/// always holds everything the analysis needs; what only the frames tell
+/// (the field order of interlaced material, a start time set by the
+/// packets) makes the probe differ, and then the passes started on the
+/// guess stop at their next packet. The probe runs at a lower priority:
+/// the decoders are the critical path. `Err`: the probe failed.
+fn analyse_guessing<E: Send>(
+    film: &Path,
+    guess: decode::ProbeInfo,
+    probe: impl FnOnce() -> Result<decode::ProbeInfo, E> + Send,
+    opts: &AnalyseOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError>, E> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    // Progress never goes back, also when the analysis starts over.
+    let mut shown = 0.0f64;
+    let mut forward = |t: f64| {
+        if t > shown {
+            shown = t;
+            progress(t);
+        }
+    };
+    let (first, probed) = std::thread::scope(|sc| {
+        let probing = sc.spawn(|| {
+            libav::lower_priority();
+            let p = probe();
+            if !matches!(&p, Ok(info) if *info == guess) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            p
+        });
+        let first = analyse_info(film, guess.clone(), opts, &mut forward, Some(&stop));
+        (first, probing.join())
+    });
+    let info = match probed {
+        Ok(p) => p?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    if info == guess {
+        return Ok(first);
+    }
+    Ok(analyse_info(film, info, opts, &mut forward, None))
+}
+
+/// `stop`: the passes stop once it is set, and the analysis ends with an
+/// error (see [`analyse_guessing`], which discards it).
 fn analyse_info(
     film: &Path,
     info: decode::ProbeInfo,
     opts: &AnalyseOptions,
     progress: &mut dyn FnMut(f64),
+    stop: Option<&std::sync::Arc<std::sync::atomic::AtomicBool>>,
 ) -> Result<(FilmAnalysis, Vec<FrameStats>), AnalysisError> {
     let (aw, ah) = analysis_size(info.width, info.height, opts.analysis_width);
     let mut spec = decode::DecodeSpec {
@@ -321,6 +407,7 @@ fn analyse_info(
         grid: opts.skip_nonref,
         field: info.field.filter(|_| opts.deinterlace),
         start_s: Some(info.start_time),
+        stop: stop.cloned(),
     };
     let face_model = opts
         .face_model
@@ -376,6 +463,12 @@ fn analyse_info(
         sinks,
         progress,
     )?;
+    if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+        return Err(AnalysisError::Ffmpeg {
+            film: film.to_path_buf(),
+            problem: "stopped: the probe found other stream facts than the header".into(),
+        });
+    }
     let face_samples: Vec<faces::FaceSample> = face_rx
         .try_iter()
         .filter(|(seg, f)| match decoded.join {
@@ -771,6 +864,7 @@ fn redecode_spec(
         grid: false,
         field: info.field.filter(|_| opts.deinterlace),
         start_s: Some(info.start_time),
+        stop: None,
     }
 }
 

@@ -153,16 +153,34 @@ pub fn probe(path: &Path) -> Result<Probe> {
     if meta.len() == 0 {
         return Err(Error::input(path, "is empty (0 bytes)"));
     }
-    let raw = read_streams(path)
+    let raw = read_streams(path, false)
         .map_err(|msg| Error::input(path, format!("is not a video ffmpeg can read ({msg})")))?;
     from_raw(path, raw)
 }
 
+/// What the container's header alone says of `path`, in the form of
+/// [`probe`]: no frame is decoded (the stream information `probe` gathers
+/// decodes the first frames: ~10 ms for a 720p H.264 key frame). A guess
+/// to start work on while [`probe`] runs, never a substitute for it: what
+/// only the frames tell (the field order, a pixel aspect given in the
+/// bitstream, a start time from the packets) is missing or provisional.
+/// `None` when the header does not announce every stream's codec and size
+/// (MPEG-TS) or cannot be read.
+pub fn probe_header(path: &Path) -> Option<Probe> {
+    let raw = read_streams(path, true).ok()?;
+    from_raw(path, raw).ok()
+}
+
 /// What ffprobe's `-show_format -show_streams` would print, read with
 /// libavformat: the same fields, computed the way ffprobe computes them.
-fn read_streams(path: &Path) -> std::result::Result<Raw, String> {
+/// With `header_only`, from the header alone ([`probe_header`]).
+fn read_streams(path: &Path, header_only: bool) -> std::result::Result<Raw, String> {
     use ffmpeg_next::ffi;
-    let ictx = super::libav::open(path)?;
+    let ictx = if header_only {
+        super::libav::open_header(path).ok_or("the header does not describe every stream")?
+    } else {
+        super::libav::open(path)?
+    };
     let rate = |r: ffi::AVRational| (r.den != 0).then(|| format!("{}/{}", r.num, r.den));
     let secs =
         |v: i64, tb: f64| (v != ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", v as f64 * tb));

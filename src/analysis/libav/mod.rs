@@ -424,6 +424,14 @@ pub fn run_pass(
     };
 
     while !done {
+        if spec
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            report.stopped = true;
+            break;
+        }
         let eof = match read_packet(&mut pkt, &mut input.ictx) {
             Ok(()) => false,
             Err(ff::Error::Eof) => true,

@@ -508,22 +508,26 @@ fn jpeg_size(p: &Path) -> (u32, u32) {
     (wh[0], wh[1])
 }
 
+/// 50 fields/s from two real shots, the cut after field 101, woven into
+/// 25i PAL (720x576, 16:15 pixels) top field first and coded interlaced:
+/// frame 50 carries shot A in its top field and shot B in its bottom one.
+fn interlaced_pal_film(fx: &Path, out: &Path) {
+    two_real_shots(
+        fx,
+        "[0:v]fps=50,trim=end_frame=101,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[a];\
+         [1:v]fps=50,trim=end_frame=99,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[b];\
+         [a][b]concat=n=2:v=1:a=0,tinterlace=mode=interleave_top,setfield=tff[v]",
+        &["-flags", "+ilme+ildct", "-x264opts", "tff=1"],
+        out,
+    );
+}
+
 #[test]
 fn interlaced_film_with_a_cut_between_fields_has_one_cut() {
     let fx = fixtures();
     let dir = tempfile::tempdir().unwrap();
     let film = dir.path().join("interlaced.mp4");
-    // 50 fields/s from two real shots, the cut after field 101, woven into
-    // 25i PAL (720x576, 16:15 pixels) top field first and coded interlaced:
-    // frame 50 carries shot A in its top field and shot B in its bottom one.
-    two_real_shots(
-        &fx,
-        "[0:v]fps=50,trim=end_frame=101,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[a];\
-         [1:v]fps=50,trim=end_frame=99,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[b];\
-         [a][b]concat=n=2:v=1:a=0,tinterlace=mode=interleave_top,setfield=tff[v]",
-        &["-flags", "+ilme+ildct", "-x264opts", "tff=1"],
-        &film,
-    );
+    interlaced_pal_film(&fx, &film);
     let a = analyse(&film);
     check_consistent(&a);
     assert!(a.interlaced, "field order not read");
@@ -792,14 +796,7 @@ fn an_analysis_started_on_the_header_ends_as_one_started_on_the_probe() {
     let fx = fixtures();
     let dir = tempfile::tempdir().unwrap();
     let interlaced = dir.path().join("interlaced.mp4");
-    two_real_shots(
-        &fx,
-        "[0:v]fps=50,trim=end_frame=101,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[a];\
-         [1:v]fps=50,trim=end_frame=99,setpts=PTS-STARTPTS,scale=720:576,setsar=16/15[b];\
-         [a][b]concat=n=2:v=1:a=0,tinterlace=mode=interleave_top,setfield=tff[v]",
-        &["-flags", "+ilme+ildct", "-x264opts", "tff=1"],
-        &interlaced,
-    );
+    interlaced_pal_film(&fx, &interlaced);
     let late = dir.path().join("late.mp4");
     ffmpeg(&[
         "-i",

@@ -325,7 +325,7 @@ pub fn analyse_guessed(
 /// beside it, and start over with the probe's findings should they differ.
 ///
 /// Why: the probe's stream information decodes the film's first frames
-/// (~15 ms for a 720p H.264 key frame) on one core while the other waits,
+/// (10–15 ms for a 720p H.264 key frame) on one core while the other waits,
 /// and a short film's analysis is little more than that. The header nearly
 /// always holds everything the analysis needs; what only the frames tell
 /// (the field order of interlaced material, a start time set by the

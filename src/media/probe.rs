@@ -160,7 +160,7 @@ pub fn probe(path: &Path) -> Result<Probe> {
 
 /// What the container's header alone says of `path`, in the form of
 /// [`probe`]: no frame is decoded (the stream information `probe` gathers
-/// decodes the first frames: ~10 ms for a 720p H.264 key frame). A guess
+/// decodes the first frames: 10–15 ms for a 720p H.264 key frame). A guess
 /// to start work on while [`probe`] runs, never a substitute for it: what
 /// only the frames tell (the field order, a pixel aspect given in the
 /// bitstream, a start time from the packets) is missing or provisional.

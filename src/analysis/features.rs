@@ -144,9 +144,6 @@ impl Extractor {
         for v in &mut hist {
             *v /= total;
         }
-        let grid = &sums.cells;
-        let counts = &sums.counts;
-        let ccounts = &sums.ccounts;
         let mut th = Thumb {
             y: [0.0; GRID],
             cb: [0.0; GRID],
@@ -155,11 +152,8 @@ impl Extractor {
         };
         let gmean = (mean_y / 255.0) as f32;
         for i in 0..GRID {
-            let c = (counts[i] as f32).max(1.0) * 255.0;
-            let cc = (ccounts[i] as f32).max(1.0) * 255.0;
-            th.y[i] = grid[i][0] as f32 / c - gmean;
-            th.cb[i] = grid[i][1] as f32 / cc;
-            th.cr[i] = grid[i][2] as f32 / cc;
+            let [y, cb, cr] = sums.cell_means(i);
+            (th.y[i], th.cb[i], th.cr[i]) = (y - gmean, cb, cr);
         }
 
         let mut st = FrameStats {
@@ -258,14 +252,7 @@ impl Glance {
     /// From yuv420p planes of `w`×`h`, as given to [`Extractor::push`].
     pub fn of(yuv: &[u8], w: usize, h: usize) -> Self {
         let sums = PixelSums::of(yuv, w, h);
-        let cells = (0..GRID)
-            .map(|i| {
-                let c = (sums.counts[i] as f32).max(1.0) * 255.0;
-                let cc = (sums.ccounts[i] as f32).max(1.0) * 255.0;
-                let g = sums.cells[i];
-                [g[0] as f32 / c, g[1] as f32 / cc, g[2] as f32 / cc]
-            })
-            .collect();
+        let cells = (0..GRID).map(|i| sums.cell_means(i)).collect();
         let n = (w * h).max(1) as f64;
         let mean = sums.luma_sum() as f64 / n;
         Glance {
@@ -336,7 +323,8 @@ impl PixelSums {
         for (i, v) in s.luma_hist.iter_mut().enumerate() {
             *v = hist4.iter().map(|hh| hh[i]).sum();
         }
-        let mut add = |plane: &[u8], pw: usize, ph: usize, ch_i: usize, chroma: bool| {
+        // Plane `ch_i` (0 luma, 1 Cb, 2 Cr); chroma pixels are counted once.
+        let mut add = |plane: &[u8], pw: usize, ph: usize, ch_i: usize| {
             let runs = grid_runs(pw, GRID_W);
             let mut col = vec![0u32; pw];
             for (gy, (y0, y1)) in grid_runs(ph, GRID_H).into_iter().enumerate() {
@@ -353,24 +341,30 @@ impl PixelSums {
                     let i = gy * GRID_W + gx;
                     s.cells[i][ch_i] += col[x0..x1].iter().sum::<u32>();
                     let n = ((y1 - y0) * (x1 - x0)) as u32;
-                    if chroma {
-                        if ch_i == 1 {
-                            s.ccounts[i] += n;
-                        }
-                    } else {
-                        s.counts[i] += n;
+                    match ch_i {
+                        0 => s.counts[i] += n,
+                        1 => s.ccounts[i] += n,
+                        _ => {}
                     }
                 }
             }
         };
         if w > 0 && h > 0 {
-            add(yp, w, h, 0, false);
+            add(yp, w, h, 0);
         }
         if cw > 0 && ch > 0 {
-            add(up, cw, ch, 1, true);
-            add(vp, cw, ch, 2, true);
+            add(up, cw, ch, 1);
+            add(vp, cw, ch, 2);
         }
         s
+    }
+
+    /// Mean luma, Cb, Cr of cell `i`, 0..1 (0 for a cell without pixels).
+    fn cell_means(&self, i: usize) -> [f32; 3] {
+        let c = (self.counts[i] as f32).max(1.0) * 255.0;
+        let cc = (self.ccounts[i] as f32).max(1.0) * 255.0;
+        let g = self.cells[i];
+        [g[0] as f32 / c, g[1] as f32 / cc, g[2] as f32 / cc]
     }
 
     fn luma_sum(&self) -> u64 {
@@ -441,7 +435,7 @@ fn saturation(cb: u8, cr: u8) -> f32 {
 /// time. One byte an entry (64 kB): the table stays in the core's cache,
 /// where (saturation, bin) pairs of 8 bytes missed it on every other
 /// pixel; the square root is cheaper to compute than to look up.
-pub fn hue_table() -> &'static [u8] {
+fn hue_table() -> &'static [u8] {
     static T: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         (0..1usize << 16)

@@ -45,7 +45,7 @@ run_case() { # name film vibe [extra args]
   (cd "$c/run" && NO_COLOR=1 "$BIN" --json trailer "$film" --vibe "$vibe" -o "$c/run/t.mp4" "$@" >"$c/rerun.json")
   t1=$(date +%s.%N)
   python3 -c "print(f'{$t1-$t0:.2f}')" >"$c/rerun_seconds"
-  (cd "$c/run" && NO_COLOR=1 "$BIN" --json check "$c/run/t.mp4" --manifest "$c/run/t.cinecut/TRAILER_MANIFEST.json" >"$c/check.json") || true
+  (cd "$c/run" && NO_COLOR=1 "$BIN" --json check "$c/run/t.mp4" --manifest "$(ls -d "$c"/run/*.cinecut)/TRAILER_MANIFEST.json" >"$c/check.json") || true
 }
 demo_case() {
   local c="$out/demo"

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod media;
 pub mod models;
 pub mod music;
+pub mod net;
 pub mod pipeline;
 pub mod story;
 pub mod subtitles;

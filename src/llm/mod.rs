@@ -1,16 +1,17 @@
 //! Client for OpenAI-compatible chat servers (llama-server first) and the
 //! lifecycle of a llama-server that CineCut starts itself. Every answer is asked
-//! for under a JSON schema, read with a size cap, and retried with backoff only
-//! when the failure can be transient.
+//! for under a JSON schema, through [`crate::net`]'s client: read with a size
+//! cap, and retried with backoff only when the failure can be transient.
 
 mod server;
 
 pub use server::{ManagedServer, ServerOptions};
 
-use std::io::Read;
 use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::net::{HttpClient, HttpConfig, NetError, Patience, Request};
 
 /// Everything that can go wrong talking to a model server. Each message names
 /// the server address so the user knows which `--llm`/`--vision` was meant.
@@ -134,7 +135,8 @@ pub struct LlmClient {
     pub timeout: Duration,
     /// Extra attempts after the first, for transient failures only.
     pub retries: u32,
-    /// First backoff pause; doubled after each failed attempt (capped at 8x).
+    /// First backoff pause; doubled after each failed attempt (capped at 8x),
+    /// plus up to a quarter at random.
     pub backoff: Duration,
     pub max_response_bytes: usize,
 }
@@ -176,26 +178,33 @@ impl LlmClient {
         self.model.clone().unwrap_or_else(|| self.base_url.clone())
     }
 
-    fn agent(&self) -> ureq::Agent {
-        ureq::AgentBuilder::new()
-            .timeout_connect(self.timeout.min(Duration::from_secs(10)))
-            .timeout(self.timeout)
-            .build()
+    /// The HTTP client for one call, configured from this client's fields
+    /// (public, so they may have changed since `new`).
+    fn http(&self) -> HttpClient {
+        HttpClient::new(HttpConfig {
+            connect_timeout: self.timeout.min(Duration::from_secs(10)),
+            patience: Patience::WholeRequest(self.timeout),
+            retries: self.retries,
+            backoff: self.backoff,
+            max_body_bytes: self.max_response_bytes as u64,
+        })
     }
 
     /// Ok when the server is up and its model loaded. llama-server answers
     /// `/health` with 503 while loading; servers without `/health` are probed
-    /// through `/v1/models`.
+    /// through `/v1/models`. Never retried: the caller polls.
     pub fn health(&self) -> Result<(), LlmError> {
-        let agent = self.agent();
+        let http = self.http();
         let url = format!("{}/health", self.base_url);
-        match self.send(agent.get(&url), None) {
+        match http.send_once(&Request::get(&url)) {
             Ok(_) => Ok(()),
-            Err(LlmError::Http { status: 404, .. }) => {
+            Err(NetError::Status { status: 404, .. }) => {
                 let url = format!("{}/v1/models", self.base_url);
-                self.send(agent.get(&url), None).map(|_| ())
+                http.send_once(&Request::get(&url))
+                    .map(|_| ())
+                    .map_err(|e| self.llm_error(&url, e))
             }
-            Err(e) => Err(e),
+            Err(e) => Err(self.llm_error(&url, e)),
         }
     }
 
@@ -237,93 +246,45 @@ impl LlmClient {
         }
         let body = serde_json::to_string(&body).map_err(|e| LlmError::Encode(e.to_string()))?;
         let url = format!("{}/v1/chat/completions", self.base_url);
-        let agent = self.agent();
-
-        let mut attempt = 0;
-        loop {
-            let req = agent.post(&url).set("Content-Type", "application/json");
-            let result = self
-                .send(req, Some(&body))
-                .and_then(|text| self.parse_completion(&text));
-            match result {
-                Err(e) if e.is_transient() && attempt < self.retries => {
-                    let pause = self.backoff * 2u32.pow(attempt.min(3));
-                    std::thread::sleep(pause);
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        // No retry will give images to a server without a projector.
+        let answer = self
+            .http()
+            .send_with(&Request::post_json(&url, &body), |e| {
+                matches!(e, NetError::Status { body, .. } if refuses_images(&shorten(body, 400)))
+            })
+            .map_err(|e| self.llm_error(&url, e))?;
+        self.parse_completion(&String::from_utf8_lossy(&answer))
     }
 
-    /// One HTTP exchange; returns the body text of a 2xx answer.
-    fn send(&self, req: ureq::Request, body: Option<&str>) -> Result<String, LlmError> {
-        let url = req.url().to_string();
-        let result = match body {
-            Some(b) => req.send_string(b),
-            None => req.call(),
-        };
-        match result {
-            Ok(resp) => self.read_capped(&url, resp),
-            Err(ureq::Error::Status(status, resp)) => {
-                let body = self.read_capped(&url, resp).unwrap_or_default();
-                let body = shorten(&body, 400);
-                // llama-server without a projector answers images with a 500;
-                // no retry will change that, so it gets its own kind.
-                let lower = body.to_ascii_lowercase();
-                if lower.contains("image input is not supported")
-                    || lower.contains("mmproj")
-                    || lower.contains("multimodal")
-                {
-                    return Err(LlmError::ImagesUnsupported { url, body });
-                }
-                Err(LlmError::Http { url, status, body })
-            }
-            Err(ureq::Error::Transport(t)) => Err(self.transport_error(url, &t)),
-        }
-    }
-
-    fn transport_error(&self, url: String, t: &ureq::Transport) -> LlmError {
-        let detail = t.to_string();
-        if t.kind() == ureq::ErrorKind::ConnectionFailed {
-            return LlmError::Connect { url, detail };
-        }
-        if is_timeout(t) {
-            return LlmError::Timeout {
+    /// What a failed exchange with `url` means for a model server.
+    fn llm_error(&self, url: &str, e: NetError) -> LlmError {
+        let url = url.to_string();
+        match e {
+            NetError::Connect { detail, .. } => LlmError::Connect { url, detail },
+            NetError::Timeout { .. } => LlmError::Timeout {
                 url,
                 secs: self.timeout.as_secs_f64(),
-            };
-        }
-        LlmError::Transport { url, detail }
-    }
-
-    fn read_capped(&self, url: &str, resp: ureq::Response) -> Result<String, LlmError> {
-        let mut buf = Vec::new();
-        let limit = self.max_response_bytes;
-        let read = resp
-            .into_reader()
-            .take(limit as u64 + 1)
-            .read_to_end(&mut buf);
-        if let Err(e) = read {
-            return Err(if is_timeout_io(&e) {
-                LlmError::Timeout {
-                    url: url.to_string(),
-                    secs: self.timeout.as_secs_f64(),
+            },
+            NetError::CutOff { detail, .. } => LlmError::Transport {
+                url,
+                detail: format!("answer cut off: {detail}"),
+            },
+            NetError::Transport { detail, .. } | NetError::Request { detail, .. } => {
+                LlmError::Transport { url, detail }
+            }
+            NetError::Status { status, body, .. } => {
+                let body = shorten(&body, 400);
+                if refuses_images(&body) {
+                    LlmError::ImagesUnsupported { url, body }
+                } else {
+                    LlmError::Http { url, status, body }
                 }
-            } else {
-                LlmError::Transport {
-                    url: url.to_string(),
-                    detail: format!("answer cut off: {e}"),
-                }
-            });
+            }
+            NetError::TooLarge { limit, .. } => LlmError::TooLarge {
+                url,
+                limit: limit as usize,
+            },
         }
-        if buf.len() > limit {
-            return Err(LlmError::TooLarge {
-                url: url.to_string(),
-                limit,
-            });
-        }
-        Ok(String::from_utf8_lossy(&buf).into_owned())
     }
 
     fn parse_completion(&self, text: &str) -> Result<ChatAnswer, LlmError> {
@@ -378,23 +339,12 @@ fn parse_json_object(content: &str) -> Result<serde_json::Value, String> {
     }
 }
 
-fn is_timeout(t: &ureq::Transport) -> bool {
-    use std::error::Error as _;
-    let mut src = t.source();
-    while let Some(e) = src {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return is_timeout_io(io);
-        }
-        src = e.source();
-    }
-    t.to_string().contains("timed out")
-}
-
-fn is_timeout_io(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    ) || e.to_string().contains("timed out")
+/// llama-server without a projector answers images with a 500 saying so.
+fn refuses_images(body: &str) -> bool {
+    let lower = body.to_ascii_lowercase();
+    lower.contains("image input is not supported")
+        || lower.contains("mmproj")
+        || lower.contains("multimodal")
 }
 
 /// Cut text to about `max` bytes on a char boundary, for error messages.

@@ -95,107 +95,175 @@ pub fn synthesize_bed(params: &BedParams, length_s: f64, sample_rate: u32) -> Ve
         sr,
         seed: params.seed | 1,
     };
-    let beat = layout.bar_s as f32 / 4.0;
-    let (bars, peak) = (layout.bars, layout.peak_bar);
-    let last = bars - 1;
-    // i–VI–III–VII in minor, I–V–vi–IV in major: the two most used loops.
+    for bar in 0..layout.bars {
+        let at = BarAt {
+            t0: bar as f32 * layout.bar_s as f32,
+            bar_s: layout.bar_s as f32,
+            beat: layout.bar_s as f32 / 4.0,
+            chord: chord_of_bar(params, bar),
+            style: params.style,
+        };
+        match bar_role(&layout, bar) {
+            BarRole::Intro => s.intro_bar(&at),
+            BarRole::Build { build, to_peak } => s.build_bar(&at, build, to_peak),
+            BarRole::Peak { into_peak } => s.peak_bar(&at, into_peak),
+            BarRole::FinalHit => s.final_hit(&at),
+        }
+    }
+    s.finish()
+}
+
+/// The chord a bar plays: its root and notes (MIDI).
+struct Chord {
+    root: i32,
+    notes: Vec<i32>,
+}
+
+/// i–VI–III–VII in minor, I–V–vi–IV in major (the two most used loops), one
+/// chord a bar; dark beds add a minor second on top.
+fn chord_of_bar(params: &BedParams, bar: usize) -> Chord {
     let prog: [(i32, bool); 4] = if params.minor {
         [(0, true), (8, false), (3, false), (10, false)]
     } else {
         [(0, false), (7, false), (9, true), (5, false)]
     };
-    let root = params.root_midi as i32;
-    let style = params.style;
-    for bar in 0..bars {
-        let t0 = bar as f32 * layout.bar_s as f32;
-        let (deg, chord_minor) = prog[bar % 4];
-        let chord_root = root + deg;
-        let third = if chord_minor { 3 } else { 4 };
-        let mut notes = vec![chord_root, chord_root + third, chord_root + 7];
-        if style == BedStyle::Dark {
-            // A minor second on top: tension without losing the key.
-            notes.push(chord_root + 13);
+    let (deg, chord_minor) = prog[bar % 4];
+    let root = params.root_midi as i32 + deg;
+    let third = if chord_minor { 3 } else { 4 };
+    let mut notes = vec![root, root + third, root + 7];
+    if params.style == BedStyle::Dark {
+        // A minor second on top: tension without losing the key.
+        notes.push(root + 13);
+    }
+    Chord { root, notes }
+}
+
+/// What a bar plays, by its place in the layout.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BarRole {
+    /// Before the build: a soft pulse.
+    Intro,
+    /// Towards the peak; `build` is 0 at its start and rises towards 1,
+    /// `to_peak` counts the bars left before the peak (at least 1).
+    Build { build: f32, to_peak: usize },
+    /// The peak, `into_peak` bars after its start.
+    Peak { into_peak: usize },
+    /// The last bar: the final hit, left to ring.
+    FinalHit,
+}
+
+fn bar_role(layout: &BedLayout, bar: usize) -> BarRole {
+    let (peak, last) = (layout.peak_bar, layout.bars - 1);
+    let build_start = 4.min(peak);
+    if bar == last {
+        BarRole::FinalHit
+    } else if bar >= peak {
+        BarRole::Peak {
+            into_peak: bar - peak,
         }
-        let in_peak = bar >= peak && bar < last;
-        let in_build = bar >= 4.min(peak) && bar < peak;
-        // 0 at the start of the build, 1 at its end.
-        let build = if in_build {
-            (bar - 4.min(peak)) as f32 / (peak - 4.min(peak)).max(1) as f32
-        } else {
-            0.0
-        };
-        if bar == last {
-            // Final hit on the downbeat, left to ring.
-            s.kick(t0, 1.0);
-            s.crash(t0, 0.5);
-            s.pad(t0, layout.bar_s as f32, &notes, 0.18, 0.01);
-            s.bass(t0, layout.bar_s as f32 * 0.9, chord_root - 24, 0.45);
-            continue;
+    } else if bar >= build_start {
+        BarRole::Build {
+            build: (bar - build_start) as f32 / (peak - build_start).max(1) as f32,
+            to_peak: peak - bar,
         }
-        let pad_amp = if in_peak { 0.16 } else { 0.09 + 0.05 * build };
-        s.pad(t0, layout.bar_s as f32, &notes, pad_amp, 0.25);
-        if in_peak {
-            if (bar - peak) % 4 == 0 {
-                s.crash(t0, 0.35);
-            }
-            for b in 0..4 {
-                let t = t0 + b as f32 * beat;
-                match style {
-                    BedStyle::Dark => {
-                        if b % 2 == 0 {
-                            s.kick(t, 1.0);
-                        }
-                        if b == 2 {
-                            s.snare(t, 0.5);
-                        }
-                        s.hat(t, 0.10, false);
+    } else {
+        BarRole::Intro
+    }
+}
+
+/// Where a bar starts and what it plays in.
+struct BarAt {
+    t0: f32,
+    bar_s: f32,
+    beat: f32,
+    chord: Chord,
+    style: BedStyle,
+}
+
+impl Synth {
+    fn final_hit(&mut self, at: &BarAt) {
+        self.kick(at.t0, 1.0);
+        self.crash(at.t0, 0.5);
+        self.pad(at.t0, at.bar_s, &at.chord.notes, 0.18, 0.01);
+        self.bass(at.t0, at.bar_s * 0.9, at.chord.root - 24, 0.45);
+    }
+
+    /// The pad under every bar but the last.
+    fn bar_pad(&mut self, at: &BarAt, amp: f32) {
+        self.pad(at.t0, at.bar_s, &at.chord.notes, amp, 0.25);
+    }
+
+    /// Full drums (a crash every four bars) and a driving bass.
+    fn peak_bar(&mut self, at: &BarAt, into_peak: usize) {
+        self.bar_pad(at, 0.16);
+        let beat = at.beat;
+        if into_peak.is_multiple_of(4) {
+            self.crash(at.t0, 0.35);
+        }
+        for b in 0..4 {
+            let t = at.t0 + b as f32 * beat;
+            match at.style {
+                BedStyle::Dark => {
+                    if b % 2 == 0 {
+                        self.kick(t, 1.0);
                     }
-                    _ => {
-                        s.kick(t, if b % 2 == 0 { 1.0 } else { 0.75 });
-                        if b % 2 == 1 {
-                            s.snare(t, 0.55);
-                        }
-                        s.hat(t, 0.12, false);
-                        s.hat(t + beat / 2.0, 0.07, style == BedStyle::Bright);
+                    if b == 2 {
+                        self.snare(t, 0.5);
                     }
+                    self.hat(t, 0.10, false);
                 }
-                // Bass on every beat, octave jump on the off-beat eighth.
-                s.bass(t, beat * 0.45, chord_root - 24, 0.32);
-                s.bass(t + beat / 2.0, beat * 0.4, chord_root - 12, 0.16);
-            }
-        } else if in_build {
-            let gain = 0.45 + 0.4 * build;
-            for b in 0..4 {
-                let t = t0 + b as f32 * beat;
-                let kick_here = match style {
-                    BedStyle::Gentle | BedStyle::Dark => b % 2 == 0,
-                    _ => true,
-                };
-                if kick_here {
-                    s.kick(t, gain * if b == 0 { 1.0 } else { 0.8 });
-                }
-                if build > 0.3 && style != BedStyle::Gentle {
-                    s.hat(t, 0.08 * gain, false);
-                }
-                s.bass(t, beat * 0.8, chord_root - 24, 0.2 + 0.1 * build);
-            }
-            if bar + 1 == peak {
-                // Snare roll in sixteenths, getting louder, into the peak.
-                for k in 0..16 {
-                    let t = t0 + k as f32 * beat / 4.0;
-                    s.snare(t, 0.12 + 0.35 * k as f32 / 15.0);
+                _ => {
+                    self.kick(t, if b % 2 == 0 { 1.0 } else { 0.75 });
+                    if b % 2 == 1 {
+                        self.snare(t, 0.55);
+                    }
+                    self.hat(t, 0.12, false);
+                    self.hat(t + beat / 2.0, 0.07, at.style == BedStyle::Bright);
                 }
             }
-            if bar + 2 >= peak {
-                s.riser(t0, layout.bar_s as f32, 0.12 * (1 + bar + 2 - peak) as f32);
-            }
-        } else {
-            // Intro: a soft pulse on the downbeat and a low root.
-            s.kick(t0, 0.5);
-            s.bass(t0, layout.bar_s as f32 * 0.9, chord_root - 24, 0.18);
+            // Bass on every beat, octave jump on the off-beat eighth.
+            self.bass(t, beat * 0.45, at.chord.root - 24, 0.32);
+            self.bass(t + beat / 2.0, beat * 0.4, at.chord.root - 12, 0.16);
         }
     }
-    s.finish()
+
+    /// Kicks and bass getting louder; a snare roll and a riser into the peak.
+    fn build_bar(&mut self, at: &BarAt, build: f32, to_peak: usize) {
+        self.bar_pad(at, 0.09 + 0.05 * build);
+        let beat = at.beat;
+        let gain = 0.45 + 0.4 * build;
+        for b in 0..4 {
+            let t = at.t0 + b as f32 * beat;
+            let kick_here = match at.style {
+                BedStyle::Gentle | BedStyle::Dark => b % 2 == 0,
+                _ => true,
+            };
+            if kick_here {
+                self.kick(t, gain * if b == 0 { 1.0 } else { 0.8 });
+            }
+            if build > 0.3 && at.style != BedStyle::Gentle {
+                self.hat(t, 0.08 * gain, false);
+            }
+            self.bass(t, beat * 0.8, at.chord.root - 24, 0.2 + 0.1 * build);
+        }
+        if to_peak == 1 {
+            // Snare roll in sixteenths, getting louder, into the peak.
+            for k in 0..16 {
+                let t = at.t0 + k as f32 * beat / 4.0;
+                self.snare(t, 0.12 + 0.35 * k as f32 / 15.0);
+            }
+        }
+        if to_peak <= 2 {
+            self.riser(at.t0, at.bar_s, 0.12 * (3 - to_peak) as f32);
+        }
+    }
+
+    /// A soft pulse on the downbeat and a low root.
+    fn intro_bar(&mut self, at: &BarAt) {
+        self.bar_pad(at, 0.09);
+        self.kick(at.t0, 0.5);
+        self.bass(at.t0, at.bar_s * 0.9, at.chord.root - 24, 0.18);
+    }
 }
 
 struct Synth {

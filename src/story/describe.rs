@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -127,10 +127,10 @@ pub fn describe_scenes(
         (None, Some(t)) => format!("text-llm:{}", t.label()),
         (None, None) => "measured".to_string(),
     };
-    let mut cache = load_cache(cache_path, film_fingerprint);
+    let mut cache = CacheWriter::load(cache_path, film_fingerprint);
     let keys: Vec<String> = kfs.iter().map(|k| cache_key(k, &describer)).collect();
     let mut out: Vec<Option<SceneDescription>> =
-        keys.iter().map(|k| cache.get(k).cloned()).collect();
+        keys.iter().map(|k| cache.entries.get(k).cloned()).collect();
     let todo: Vec<usize> = (0..kfs.len()).filter(|&i| out[i].is_none()).collect();
     let total = kfs.len();
     let mut done = total - todo.len();
@@ -140,101 +140,32 @@ pub fn describe_scenes(
     }
 
     let next = AtomicUsize::new(0);
-    let vision_off = AtomicBool::new(false);
-    // Why vision was switched off, and whether that cause may pass.
-    let vision_reason = std::sync::Mutex::new(None::<(String, bool)>);
-    let transient_streak = AtomicUsize::new(0);
+    let breaker = VisionBreaker::default();
     let workers = parallel.max(1).min(todo.len());
     let (tx, rx) = mpsc::channel::<(usize, SceneDescription, bool)>();
-    let mut unsaved = 0;
-    let mut save_error = None;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (next, todo, vision_off, vision_reason, transient_streak) =
-                (&next, &todo, &vision_off, &vision_reason, &transient_streak);
-            scope.spawn(move || loop {
-                let n = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&i) = todo.get(n) else { break };
-                let kf = &kfs[i];
-                let mut reason = None;
-                let mut cacheable = true;
-                if let Some(v) = vision.filter(|_| !vision_off.load(Ordering::SeqCst)) {
-                    match describe_with_vision(v, kf) {
-                        Ok(d) => {
-                            transient_streak.store(0, Ordering::SeqCst);
-                            let _ = tx.send((i, d, true));
-                            continue;
-                        }
-                        Err(e) => {
-                            let permanent = matches!(e, LlmError::ImagesUnsupported { .. });
-                            let streak = if e.is_transient() {
-                                transient_streak.fetch_add(1, Ordering::SeqCst) + 1
-                            } else {
-                                transient_streak.store(0, Ordering::SeqCst);
-                                0
-                            };
-                            let msg = format!("vision failed: {e}");
-                            if permanent || streak >= BREAKER {
-                                vision_off.store(true, Ordering::SeqCst);
-                                if let Ok(mut r) = vision_reason.lock() {
-                                    r.get_or_insert_with(|| (msg.clone(), e.is_transient()));
-                                }
-                            }
-                            // A hiccup must not stick: a rerun asks again.
-                            cacheable = !e.is_transient();
-                            reason = Some(msg);
-                        }
-                    }
-                } else if vision.is_some() {
-                    if let Some((msg, transient)) =
-                        vision_reason.lock().ok().and_then(|r| r.clone())
-                    {
-                        cacheable = !transient;
-                        reason = Some(msg);
-                    }
+            let (next, todo, breaker) = (&next, &todo, &breaker);
+            scope.spawn(move || {
+                while let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let (d, cacheable) = describe_one(&kfs[i], vision, text_llm, breaker);
+                    let _ = tx.send((i, d, cacheable));
                 }
-                let mut d = match text_llm.map(|t| describe_with_text_llm(t, kf)) {
-                    Some(Ok(d)) => d,
-                    Some(Err(e)) => {
-                        cacheable &= !e.is_transient();
-                        let d = describe_measured(&kf.measured);
-                        let r = format!("text LLM failed: {e}");
-                        reason = Some(match reason.take() {
-                            Some(prev) => format!("{prev}; {r}"),
-                            None => r,
-                        });
-                        d
-                    }
-                    None => describe_measured(&kf.measured),
-                };
-                d.fallback_reason = reason;
-                let _ = tx.send((i, d, cacheable));
             });
         }
         drop(tx);
         for (i, d, cacheable) in rx {
             if cacheable {
                 cache.insert(keys[i].clone(), d.clone());
-                unsaved += 1;
             }
             out[i] = Some(d);
             done += 1;
             progress(done, total);
-            if unsaved >= SAVE_EVERY && save_error.is_none() {
-                match save_cache(cache_path, film_fingerprint, &cache) {
-                    Ok(()) => unsaved = 0,
-                    Err(e) => save_error = Some(e),
-                }
-            }
+            cache.save_if_due();
         }
     });
-    if let Some(e) = save_error {
-        return Err(e);
-    }
-    if unsaved > 0 {
-        save_cache(cache_path, film_fingerprint, &cache)?;
-    }
+    cache.finish()?;
     // Every index was either cached or sent by a worker; a worker that
     // panicked would leave a gap, which is described from measurements.
     Ok(out
@@ -242,6 +173,149 @@ pub fn describe_scenes(
         .zip(kfs)
         .map(|(d, kf)| d.unwrap_or_else(|| describe_measured(&kf.measured)))
         .collect())
+}
+
+/// One keyframe: by vision unless the breaker is open, else by the text LLM
+/// or the templates, with the reason vision or the text LLM was not used.
+/// Also whether the result may be cached: not when its cause may pass.
+fn describe_one(
+    kf: &Keyframe,
+    vision: Option<&LlmClient>,
+    text_llm: Option<&LlmClient>,
+    breaker: &VisionBreaker,
+) -> (SceneDescription, bool) {
+    let mut failure = None;
+    if let Some(v) = vision {
+        match breaker.describe(v, kf) {
+            Ok(d) => return (d, true),
+            Err(f) => failure = f,
+        }
+    }
+    // A hiccup must not stick: a rerun asks again.
+    let mut cacheable = failure.as_ref().is_none_or(|f| !f.transient);
+    let mut reason = failure.map(|f| f.reason);
+    let mut d = match text_llm.map(|t| describe_with_text_llm(t, kf)) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            cacheable &= !e.is_transient();
+            let d = describe_measured(&kf.measured);
+            let r = format!("text LLM failed: {e}");
+            reason = Some(match reason.take() {
+                Some(prev) => format!("{prev}; {r}"),
+                None => r,
+            });
+            d
+        }
+        None => describe_measured(&kf.measured),
+    };
+    d.fallback_reason = reason;
+    (d, cacheable)
+}
+
+/// Why a keyframe was not described by vision, and whether that may pass.
+#[derive(Clone)]
+struct VisionFailure {
+    reason: String,
+    transient: bool,
+}
+
+/// Shared by the workers: switches vision off for the rest of the film after
+/// a permanent failure (no image support) or [`BREAKER`] transient ones in a
+/// row, and remembers the first reason it was switched off for.
+#[derive(Default)]
+struct VisionBreaker {
+    off: AtomicBool,
+    off_because: Mutex<Option<VisionFailure>>,
+    transient_streak: AtomicUsize,
+}
+
+impl VisionBreaker {
+    /// The vision description, or why there is none (`None`: switched off,
+    /// its reason not yet recorded by the worker that tripped it).
+    fn describe(
+        &self,
+        client: &LlmClient,
+        kf: &Keyframe,
+    ) -> Result<SceneDescription, Option<VisionFailure>> {
+        if self.off.load(Ordering::SeqCst) {
+            return Err(self.off_because.lock().ok().and_then(|r| r.clone()));
+        }
+        match describe_with_vision(client, kf) {
+            Ok(d) => {
+                self.transient_streak.store(0, Ordering::SeqCst);
+                Ok(d)
+            }
+            Err(e) => Err(Some(self.record_failure(&e))),
+        }
+    }
+
+    fn record_failure(&self, e: &LlmError) -> VisionFailure {
+        let permanent = matches!(e, LlmError::ImagesUnsupported { .. });
+        let streak = if e.is_transient() {
+            self.transient_streak.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.transient_streak.store(0, Ordering::SeqCst);
+            0
+        };
+        let failure = VisionFailure {
+            reason: format!("vision failed: {e}"),
+            transient: e.is_transient(),
+        };
+        if permanent || streak >= BREAKER {
+            self.off.store(true, Ordering::SeqCst);
+            if let Ok(mut r) = self.off_because.lock() {
+                r.get_or_insert_with(|| failure.clone());
+            }
+        }
+        failure
+    }
+}
+
+/// The cache being filled: saved every [`SAVE_EVERY`] new entries, so an
+/// interrupted run keeps its work, and once more at the end.
+struct CacheWriter<'a> {
+    path: &'a Path,
+    fingerprint: &'a str,
+    entries: BTreeMap<String, SceneDescription>,
+    unsaved: usize,
+    /// The first failed save; later saves are not tried.
+    error: Option<DescribeError>,
+}
+
+impl<'a> CacheWriter<'a> {
+    fn load(path: &'a Path, fingerprint: &'a str) -> Self {
+        CacheWriter {
+            path,
+            fingerprint,
+            entries: load_cache(path, fingerprint),
+            unsaved: 0,
+            error: None,
+        }
+    }
+
+    fn insert(&mut self, key: String, d: SceneDescription) {
+        self.entries.insert(key, d);
+        self.unsaved += 1;
+    }
+
+    fn save_if_due(&mut self) {
+        if self.unsaved >= SAVE_EVERY && self.error.is_none() {
+            match save_cache(self.path, self.fingerprint, &self.entries) {
+                Ok(()) => self.unsaved = 0,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), DescribeError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.unsaved > 0 {
+            save_cache(self.path, self.fingerprint, &self.entries)?;
+        }
+        Ok(())
+    }
 }
 
 /// Keyframe identity: shot, time (ms) and a hash of the image bytes, plus the

@@ -437,141 +437,30 @@ pub fn llm_structure(
     if runtime <= 0.0 {
         return Err(LlmError::Invalid("the film's runtime is unknown".into()));
     }
-    let mut cues: Vec<&CueLite> = input
-        .cues
-        .iter()
-        .filter(|c| c.start_s.is_finite() && c.start_s >= 0.0 && c.start_s <= runtime)
-        .collect();
-    cues.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    if cues.is_empty() {
-        return Err(LlmError::Invalid(
-            "no dialogue within the film's runtime".into(),
-        ));
-    }
+    let cues = cues_in_time_order(input, runtime)?;
     let plan = chunk_plan(cues.len());
     let total = plan.len() + 1;
-    let summary_schema = serde_json::json!({
-        "type": "object",
-        "properties": {
-            "summary": { "type": "string", "minLength": 10, "maxLength": 300 },
-            "tension": { "type": "integer", "minimum": 0, "maximum": 10 }
-        },
-        "required": ["summary", "tension"],
-        "additionalProperties": false
-    });
     let system = Message::system(
         "You are a film editor. You read subtitles of a film and answer only with JSON.",
     );
-    let mut summaries = Vec::with_capacity(plan.len());
-    let mut model = None;
-    let mut weak = 0;
-    for (i, range) in plan.iter().enumerate() {
-        let chunk = &cues[range.clone()];
-        let (t0, t1) = (chunk[0].start_s, chunk[chunk.len() - 1].end_s);
-        let lines: Vec<String> = chunk.iter().map(|c| format_cue(c)).collect();
-        let prompt = format!(
-            "Dialogue of a film from {t0:.0}s to {t1:.0}s (part {} of {}):\n{}\n\n\
-             Summarise what happens in this part in one or two sentences, and rate its \
-             dramatic tension from 0 (calm) to 10 (highest).",
-            i + 1,
-            plan.len(),
-            lines.join("\n")
-        );
-        let answer = client.chat_json_full(
-            &[system.clone(), Message::user(prompt)],
-            &summary_schema,
-            200,
-        );
-        let (summary, tension) = match answer {
-            Ok(a) => {
-                model = model.or(a.model);
-                let s = a.value["summary"].as_str().unwrap_or("").trim().to_string();
-                let t = a.value["tension"].as_i64().unwrap_or(-1);
-                if s.is_empty() || !(0..=10).contains(&t) {
-                    weak += 1;
-                    (digest(chunk), None)
-                } else {
-                    (s, Some(t))
-                }
-            }
-            // A weak model can garble one summary; the lines themselves stand in.
-            Err(LlmError::BadJson { .. }) => {
-                weak += 1;
-                (digest(chunk), None)
-            }
-            Err(e) => return Err(e),
-        };
-        summaries.push(format!(
-            "[{t0:.0}s-{t1:.0}s]{} {summary}",
-            tension
-                .map(|t| format!(" tension {t}/10:"))
-                .unwrap_or_default()
-        ));
-        progress(i + 1, total);
-    }
-    if weak == plan.len() {
-        return Err(LlmError::Invalid(format!(
-            "none of the {} chunk summaries was usable",
-            plan.len()
-        )));
-    }
-
-    let lo = (EDGE_MARGIN * runtime).ceil() as i64;
-    let hi = ((1.0 - EDGE_MARGIN) * runtime).floor() as i64;
-    let t = |what: &str| serde_json::json!({ "type": "integer", "minimum": lo, "maximum": hi, "description": what });
-    // Keys sort alphabetically in serde_json; they are named so that the
-    // reasoning comes first and the times in story order.
-    let anchor_schema = serde_json::json!({
-        "type": "object",
-        "properties": {
-            "protagonist": { "type": "string", "maxLength": 60 },
-            "reasoning": { "type": "string", "minLength": 10, "maxLength": 600 },
-            "t1_begin": t("BEGIN_T, seconds"),
-            "t2_escalation": t("ESCALATION_T, seconds"),
-            "t3_climax": t("CLIMAX_T, seconds")
-        },
-        "required": ["protagonist", "reasoning", "t1_begin", "t2_escalation", "t3_climax"],
-        "additionalProperties": false
-    });
-    let prompt = format!(
-        "A film runs {runtime:.0} seconds. Summaries of its dialogue, in order:\n{}\n\n\
-         Find three moments, in seconds from the start:\n\
-         t1_begin: the inciting incident, when the story really begins (usually near {:.0}s);\n\
-         t2_escalation: the point of no return, when the conflict escalates (usually near {:.0}s);\n\
-         t3_climax: the major setback that starts the final push to the climax (usually near {:.0}s).\n\
-         They must be in increasing order: t1_begin < t2_escalation < t3_climax.\n\
-         Also name the protagonist (empty if unknown) and give a short reasoning.",
-        summaries.join("\n"),
-        TRIPOD_PRIORS[0] * runtime,
-        TRIPOD_PRIORS[2] * runtime,
-        TRIPOD_PRIORS[3] * runtime,
-    );
-    let answer = client.chat_json_full(&[system, Message::user(prompt)], &anchor_schema, 400)?;
+    let summaries = summarise_chunks(client, &system, &cues, &plan, &mut |done| {
+        progress(done, total)
+    })?;
+    let answer = client.chat_json_full(
+        &[
+            system,
+            Message::user(anchor_prompt(runtime, &summaries.lines)),
+        ],
+        &anchor_schema(runtime),
+        400,
+    )?;
     progress(total, total);
-    let v = &answer.value;
-    let num = |k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_f64())
-            .ok_or_else(|| LlmError::Invalid(format!("answer lacks a number {k}: {v}")))
-    };
-    let (b, e, c) = (num("t1_begin")?, num("t2_escalation")?, num("t3_climax")?);
-    validate_anchors(b, e, c, runtime).map_err(LlmError::Invalid)?;
+    let (b, e, c) = read_anchors(&answer.value, runtime)?;
 
     // The LLM gives three anchors; the other two turning points come from the
     // built-in analysis, kept inside the LLM's frame so the five stay in order.
     let builtin = builtin_structure(input);
-    let bt = &builtin.turning_points;
-    let tp2 = if b < bt[1] && bt[1] < e {
-        bt[1]
-    } else {
-        (b + e) / 2.0
-    };
-    let end = (1.0 - EDGE_MARGIN) * runtime;
-    let tp5 = if c < bt[4] && bt[4] < end {
-        bt[4]
-    } else {
-        (c + end) / 2.0
-    };
+    let v = &answer.value;
     let protagonist = v
         .get("protagonist")
         .and_then(|p| p.as_str())
@@ -585,25 +474,194 @@ pub fn llm_structure(
         .unwrap_or("")
         .trim()
         .to_string();
-    let model = answer.model.or(model).unwrap_or_else(|| client.label());
+    let model = answer
+        .model
+        .or(summaries.model)
+        .unwrap_or_else(|| client.label());
     Ok(Structure {
         begin_t: b,
         escalation_t: e,
         climax_t: c,
-        turning_points: vec![b, tp2, e, c, tp5],
+        turning_points: five_turning_points(b, e, c, &builtin.turning_points, runtime),
         protagonist,
         source: format!("llm:{model}"),
         reasoning: format!(
             "{reasoning} [{} chunks of dialogue summarised{}]",
             plan.len(),
-            if weak > 0 {
-                format!(", {weak} summaries unusable and replaced by the lines")
+            if summaries.weak > 0 {
+                format!(
+                    ", {} summaries unusable and replaced by the lines",
+                    summaries.weak
+                )
             } else {
                 String::new()
             }
         ),
         fallback_reason: None,
     })
+}
+
+/// The cues inside the runtime, by start time; an error when none is.
+fn cues_in_time_order(input: &StructureInput, runtime: f64) -> Result<Vec<&CueLite>, LlmError> {
+    let mut cues: Vec<&CueLite> = input
+        .cues
+        .iter()
+        .filter(|c| c.start_s.is_finite() && c.start_s >= 0.0 && c.start_s <= runtime)
+        .collect();
+    cues.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    if cues.is_empty() {
+        return Err(LlmError::Invalid(
+            "no dialogue within the film's runtime".into(),
+        ));
+    }
+    Ok(cues)
+}
+
+/// One line per chunk for the anchor prompt, and what it took to get them.
+struct ChunkSummaries {
+    lines: Vec<String>,
+    /// The model name the server reported first.
+    model: Option<String>,
+    /// Summaries the model garbled, replaced by the chunk's first lines.
+    weak: usize,
+}
+
+/// Ask for a summary and a tension rating of each chunk; `progress(done)`
+/// after each. An error when the server fails or no summary is usable.
+fn summarise_chunks(
+    client: &LlmClient,
+    system: &Message,
+    cues: &[&CueLite],
+    plan: &[std::ops::Range<usize>],
+    progress: &mut dyn FnMut(usize),
+) -> Result<ChunkSummaries, LlmError> {
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "summary": { "type": "string", "minLength": 10, "maxLength": 300 },
+            "tension": { "type": "integer", "minimum": 0, "maximum": 10 }
+        },
+        "required": ["summary", "tension"],
+        "additionalProperties": false
+    });
+    let mut out = ChunkSummaries {
+        lines: Vec::with_capacity(plan.len()),
+        model: None,
+        weak: 0,
+    };
+    for (i, range) in plan.iter().enumerate() {
+        let chunk = &cues[range.clone()];
+        let (t0, t1) = (chunk[0].start_s, chunk[chunk.len() - 1].end_s);
+        let prompt = format!(
+            "Dialogue of a film from {t0:.0}s to {t1:.0}s (part {} of {}):\n{}\n\n\
+             Summarise what happens in this part in one or two sentences, and rate its \
+             dramatic tension from 0 (calm) to 10 (highest).",
+            i + 1,
+            plan.len(),
+            chunk
+                .iter()
+                .map(|c| format_cue(c))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let answer = client.chat_json_full(&[system.clone(), Message::user(prompt)], &schema, 200);
+        let usable = match answer {
+            Ok(a) => {
+                out.model = out.model.or(a.model);
+                let summary = a.value["summary"].as_str().unwrap_or("").trim().to_string();
+                let tension = a.value["tension"].as_i64().unwrap_or(-1);
+                (!summary.is_empty() && (0..=10).contains(&tension)).then_some((summary, tension))
+            }
+            // A weak model can garble one summary; the lines themselves stand in.
+            Err(LlmError::BadJson { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let line = match usable {
+            Some((summary, tension)) => {
+                format!("[{t0:.0}s-{t1:.0}s] tension {tension}/10: {summary}")
+            }
+            None => {
+                out.weak += 1;
+                format!("[{t0:.0}s-{t1:.0}s] {}", digest(chunk))
+            }
+        };
+        out.lines.push(line);
+        progress(i + 1);
+    }
+    if out.weak == plan.len() {
+        return Err(LlmError::Invalid(format!(
+            "none of the {} chunk summaries was usable",
+            plan.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// The anchors' schema: whole seconds outside the first and last 2 %.
+fn anchor_schema(runtime: f64) -> serde_json::Value {
+    let lo = (EDGE_MARGIN * runtime).ceil() as i64;
+    let hi = ((1.0 - EDGE_MARGIN) * runtime).floor() as i64;
+    let t = |what: &str| serde_json::json!({ "type": "integer", "minimum": lo, "maximum": hi, "description": what });
+    // Keys sort alphabetically in serde_json; they are named so that the
+    // reasoning comes first and the times in story order.
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "protagonist": { "type": "string", "maxLength": 60 },
+            "reasoning": { "type": "string", "minLength": 10, "maxLength": 600 },
+            "t1_begin": t("BEGIN_T, seconds"),
+            "t2_escalation": t("ESCALATION_T, seconds"),
+            "t3_climax": t("CLIMAX_T, seconds")
+        },
+        "required": ["protagonist", "reasoning", "t1_begin", "t2_escalation", "t3_climax"],
+        "additionalProperties": false
+    })
+}
+
+fn anchor_prompt(runtime: f64, summaries: &[String]) -> String {
+    format!(
+        "A film runs {runtime:.0} seconds. Summaries of its dialogue, in order:\n{}\n\n\
+         Find three moments, in seconds from the start:\n\
+         t1_begin: the inciting incident, when the story really begins (usually near {:.0}s);\n\
+         t2_escalation: the point of no return, when the conflict escalates (usually near {:.0}s);\n\
+         t3_climax: the major setback that starts the final push to the climax (usually near {:.0}s).\n\
+         They must be in increasing order: t1_begin < t2_escalation < t3_climax.\n\
+         Also name the protagonist (empty if unknown) and give a short reasoning.",
+        summaries.join("\n"),
+        TRIPOD_PRIORS[0] * runtime,
+        TRIPOD_PRIORS[2] * runtime,
+        TRIPOD_PRIORS[3] * runtime,
+    )
+}
+
+/// BEGIN, ESCALATION and CLIMAX from the answer, validated.
+fn read_anchors(v: &serde_json::Value, runtime: f64) -> Result<(f64, f64, f64), LlmError> {
+    let num = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_f64())
+            .ok_or_else(|| LlmError::Invalid(format!("answer lacks a number {k}: {v}")))
+    };
+    let (b, e, c) = (num("t1_begin")?, num("t2_escalation")?, num("t3_climax")?);
+    validate_anchors(b, e, c, runtime).map_err(LlmError::Invalid)?;
+    Ok((b, e, c))
+}
+
+/// The LLM's three anchors plus TP2 and TP5 from the built-in analysis
+/// (`builtin`), each kept where it is only if it falls between its LLM
+/// neighbours, else put halfway between them.
+fn five_turning_points(b: f64, e: f64, c: f64, builtin: &[f64], runtime: f64) -> Vec<f64> {
+    let tp2 = if b < builtin[1] && builtin[1] < e {
+        builtin[1]
+    } else {
+        (b + e) / 2.0
+    };
+    let end = (1.0 - EDGE_MARGIN) * runtime;
+    let tp5 = if c < builtin[4] && builtin[4] < end {
+        builtin[4]
+    } else {
+        (c + end) / 2.0
+    };
+    vec![b, tp2, e, c, tp5]
 }
 
 /// A stand-in summary: the chunk's first lines, when the model's was unusable.

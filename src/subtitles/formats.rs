@@ -192,113 +192,148 @@ fn sbv_timing(line: &str) -> Option<Result<(f64, f64), String>> {
 /// repairs apply: missing blank lines between cues, missing index lines, text
 /// split by a blank line, blocks with a broken timing line.
 fn parse_blocks(text: &str, format: Format) -> Parsed {
-    let timing = |l: &str| match format {
-        Format::Sbv => sbv_timing(l),
-        _ => arrow_timing(l),
-    };
-    let mut out = Parsed::default();
     let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-    let mut i = 0;
-    if format == Format::WebVtt {
-        // Header block: "WEBVTT" plus optional metadata lines up to the first blank.
-        while i < lines.len() && !lines[i].1.trim().is_empty() {
-            if lines[i].1.contains("-->") {
-                break; // no blank line after the header: the cue starts here
-            }
-            i += 1;
+    let mut reader = BlockReader {
+        format,
+        out: Parsed::default(),
+        cur: None,
+        after_blank: true,
+        skipping_block: false,
+    };
+    let first = if format == Format::WebVtt {
+        vtt_header_len(&lines)
+    } else {
+        0
+    };
+    for i in first..lines.len() {
+        let (no, raw_line) = lines[i];
+        let next = lines.get(i + 1).map(|&(_, l)| l);
+        reader.read_line(no, raw_line.trim_end(), next);
+    }
+    reader.close_cue();
+    reader.out
+}
+
+/// Lines of the WebVTT header block: "WEBVTT" plus optional metadata lines up
+/// to the first blank, or up to the first cue when no blank line follows.
+fn vtt_header_len(lines: &[(usize, &str)]) -> usize {
+    lines
+        .iter()
+        .position(|(_, l)| l.trim().is_empty() || l.contains("-->"))
+        .unwrap_or(lines.len())
+}
+
+/// Whether a block starting with `line` is WebVTT's NOTE, STYLE or REGION,
+/// which hold no cue.
+fn is_vtt_meta_block(line: &str) -> bool {
+    let t = line.trim_start();
+    ["NOTE", "STYLE", "REGION"]
+        .iter()
+        .any(|k| t == *k || t.starts_with(&format!("{k} ")) || t.starts_with(&format!("{k}\t")))
+}
+
+/// The state of [`parse_blocks`] between lines.
+struct BlockReader {
+    format: Format,
+    out: Parsed,
+    /// The cue whose text is being read.
+    cur: Option<RawCue>,
+    /// Whether the previous line was blank; text after a blank with no timing
+    /// line is either a stray index or text split by a blank line.
+    after_blank: bool,
+    /// The rest of this block is skipped (broken, or not a cue).
+    skipping_block: bool,
+}
+
+impl BlockReader {
+    fn timing(&self, line: &str) -> Option<Result<(f64, f64), String>> {
+        match self.format {
+            Format::Sbv => sbv_timing(line),
+            _ => arrow_timing(line),
         }
     }
-    let mut cur: Option<RawCue> = None;
-    // Whether the previous line was blank; text after a blank with no timing line
-    // is either a stray index or text split by a blank line.
-    let mut after_blank = true;
-    let mut skipping_block = false;
-    while i < lines.len() {
-        let (no, raw_line) = lines[i];
-        let line = raw_line.trim_end();
-        i += 1;
+
+    /// Line `no` (trailing blanks cut), knowing the raw line after it.
+    fn read_line(&mut self, no: usize, line: &str, next: Option<&str>) {
         if line.trim().is_empty() {
-            after_blank = true;
-            skipping_block = false;
-            continue;
+            self.after_blank = true;
+            self.skipping_block = false;
+            return;
         }
-        let starts_block = after_blank;
-        after_blank = false;
-        if skipping_block {
-            continue;
+        let starts_block = self.after_blank;
+        self.after_blank = false;
+        if self.skipping_block {
+            return;
         }
-        if format == Format::WebVtt && starts_block {
-            let t = line.trim_start();
-            if ["NOTE", "STYLE", "REGION"].iter().any(|k| {
-                t == *k || t.starts_with(&format!("{k} ")) || t.starts_with(&format!("{k}\t"))
-            }) {
-                skipping_block = true;
-                continue;
-            }
+        if self.format == Format::WebVtt && starts_block && is_vtt_meta_block(line) {
+            self.skipping_block = true;
+            return;
         }
-        match timing(line) {
-            Some(Ok((s, e))) => {
-                if let Some(c) = cur.take() {
-                    out.cues.push(c);
-                }
-                cur = Some(RawCue {
+        match self.timing(line) {
+            Some(Ok((start_s, end_s))) => {
+                self.close_cue();
+                self.cur = Some(RawCue {
                     line: no,
-                    start_s: s,
-                    end_s: e,
+                    start_s,
+                    end_s,
                     text: String::new(),
                     name: None,
                     style: None,
                 });
             }
             Some(Err(msg)) => {
-                if let Some(c) = cur.take() {
-                    out.cues.push(c);
-                }
-                out.problem(no, format!("{msg}; cue skipped"));
-                skipping_block = true;
+                self.close_cue();
+                self.out.problem(no, format!("{msg}; cue skipped"));
+                self.skipping_block = true;
             }
             None => {
-                let t = line.trim();
-                let is_index = all_digits(t, 9);
-                // An index or identifier line directly before a timing line.
-                let next_is_timing = lines.get(i).is_some_and(|(_, l)| timing(l).is_some());
-                if next_is_timing && (starts_block || is_index || cur.is_none()) {
-                    continue;
-                }
-                if starts_block && is_index {
-                    // An index whose timing line is missing.
-                    if let Some(c) = cur.take() {
-                        out.cues.push(c);
-                    }
-                    out.problem(no, format!("cue {t} has no timing line; skipped"));
-                    skipping_block = true;
-                    continue;
-                }
-                match cur.as_mut() {
-                    Some(c) => {
-                        if starts_block {
-                            out.warnings.push(format!(
-                                "line {no}: text after a blank line joined to the cue of line {}",
-                                c.line
-                            ));
-                        }
-                        if !c.text.is_empty() {
-                            c.text.push('\n');
-                        }
-                        c.text.push_str(t);
-                    }
-                    None => {
-                        out.problem(no, "text without a timing line; skipped".into());
-                        skipping_block = true;
-                    }
-                }
+                let next_is_timing = next.is_some_and(|l| self.timing(l).is_some());
+                self.read_text(no, line.trim(), starts_block, next_is_timing);
             }
         }
     }
-    if let Some(c) = cur.take() {
-        out.cues.push(c);
+
+    /// A line that is not a timing line: an index or identifier, or text.
+    fn read_text(&mut self, no: usize, t: &str, starts_block: bool, next_is_timing: bool) {
+        let is_index = all_digits(t, 9);
+        // An index or identifier line directly before a timing line.
+        if next_is_timing && (starts_block || is_index || self.cur.is_none()) {
+            return;
+        }
+        if starts_block && is_index {
+            // An index whose timing line is missing.
+            self.close_cue();
+            self.out
+                .problem(no, format!("cue {t} has no timing line; skipped"));
+            self.skipping_block = true;
+            return;
+        }
+        match self.cur.as_mut() {
+            Some(c) => {
+                if starts_block {
+                    self.out.warnings.push(format!(
+                        "line {no}: text after a blank line joined to the cue of line {}",
+                        c.line
+                    ));
+                }
+                if !c.text.is_empty() {
+                    c.text.push('\n');
+                }
+                c.text.push_str(t);
+            }
+            None => {
+                self.out
+                    .problem(no, "text without a timing line; skipped".into());
+                self.skipping_block = true;
+            }
+        }
     }
-    out
+
+    fn close_cue(&mut self) {
+        if let Some(c) = self.cur.take() {
+            self.out.cues.push(c);
+        }
+    }
 }
 
 // ------------------------------------------------------------------ SSA/ASS

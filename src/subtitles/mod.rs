@@ -8,8 +8,8 @@
 //! and an error is returned only when nothing usable is left.
 
 mod clean;
-mod decode;
 pub mod emotion;
+mod encoding;
 mod extract;
 mod formats;
 
@@ -197,7 +197,7 @@ pub fn parse_bytes(
     film_duration_s: Option<f64>,
 ) -> Result<Dialogue, SubtitleError> {
     let name = name_for_errors.to_string();
-    let decoded = decode::decode(bytes);
+    let decoded = encoding::decode(bytes);
     // After decoding, so that a BOM alone or UTF-16 spaces count as empty too.
     if decoded.text.trim().is_empty() {
         return Err(SubtitleError::Empty { name });
@@ -399,21 +399,48 @@ const OVERLAP_SLOP_S: f64 = 0.25;
 /// Longer cues are almost always a timing error (wrong fps, typo in the hours).
 const LONG_CUE_S: f64 = 30.0;
 
-/// Sorting, duplicates, broken durations, overlaps and the film's end.
+/// Sorting, duplicates, broken durations, overlaps and the film's end, in
+/// that order; each repair is reported once in `warnings`.
 fn normalise(
     cues: &mut Vec<Cue>,
     film_duration_s: Option<f64>,
     name: &str,
     warnings: &mut Vec<String>,
 ) {
+    let mut notes = Notes { name, warnings };
+    sort_by_start(cues, &mut notes);
+    drop_duplicates(cues, &mut notes);
+    estimate_missing_ends(cues, &mut notes);
+    trim_overlap_slop(cues, &mut notes);
+    warn_long_cues(cues, &mut notes);
+    if let Some(dur) = film_duration_s.filter(|d| d.is_finite() && *d > 0.0) {
+        fit_to_film_end(cues, dur, &mut notes);
+    }
+}
+
+/// Warnings about one subtitle file, each starting with its name.
+struct Notes<'a> {
+    name: &'a str,
+    warnings: &'a mut Vec<String>,
+}
+
+impl Notes<'_> {
+    fn push(&mut self, text: String) {
+        self.warnings.push(format!("{}: {text}", self.name));
+    }
+}
+
+fn sort_by_start(cues: &mut [Cue], notes: &mut Notes) {
     if cues.windows(2).any(|w| w[1].start_s < w[0].start_s) {
-        warnings.push(format!(
-            "{name}: cues were not in time order; sorted by start time"
-        ));
+        notes.push("cues were not in time order; sorted by start time".into());
     }
     // Stable: cues with the same start keep file order (speech before its sounds).
     cues.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+}
 
+/// Drops a cue equal (kind, text, times within 50 ms) to one of the eight
+/// kept just before it.
+fn drop_duplicates(cues: &mut Vec<Cue>, notes: &mut Notes) {
     let before = cues.len();
     let mut kept: Vec<Cue> = Vec::with_capacity(cues.len());
     for c in cues.drain(..) {
@@ -428,13 +455,14 @@ fn normalise(
         }
     }
     if kept.len() < before {
-        warnings.push(format!(
-            "{name}: dropped {} duplicate cue(s)",
-            before - kept.len()
-        ));
+        notes.push(format!("dropped {} duplicate cue(s)", before - kept.len()));
     }
     *cues = kept;
+}
 
+/// A cue that ends before it starts (or has no end) gets the reading time of
+/// its text, cut at the next later start.
+fn estimate_missing_ends(cues: &mut [Cue], notes: &mut Notes) {
     // The next strictly later start after each cue, in one backward pass (many
     // cues may share a start).
     let mut next_later = vec![f64::INFINITY; cues.len()];
@@ -454,14 +482,16 @@ fn normalise(
         fixed.push(c.line);
     }
     if !fixed.is_empty() {
-        warnings.push(format!(
-            "{name}: {} cue(s) ended before they started (or had no end); duration estimated from the text at line(s) {}",
+        notes.push(format!(
+            "{} cue(s) ended before they started (or had no end); duration estimated from the text at line(s) {}",
             fixed.len(),
             list_lines(&fixed)
         ));
     }
+}
 
-    // Overlaps between consecutive spoken cues: trim slop, report the rest.
+/// Overlaps between consecutive spoken cues: trim slop, report the rest.
+fn trim_overlap_slop(cues: &mut [Cue], notes: &mut Notes) {
     let mut real_overlaps = Vec::new();
     let spoken: Vec<usize> = (0..cues.len())
         .filter(|&i| cues[i].kind == CueKind::Dialogue)
@@ -478,58 +508,62 @@ fn normalise(
         }
     }
     if !real_overlaps.is_empty() {
-        warnings.push(format!(
-            "{name}: {} spoken cue(s) overlap the previous one by more than {OVERLAP_SLOP_S} s (kept; simultaneous speech?) at line(s) {}",
+        notes.push(format!(
+            "{} spoken cue(s) overlap the previous one by more than {OVERLAP_SLOP_S} s (kept; simultaneous speech?) at line(s) {}",
             real_overlaps.len(),
             list_lines(&real_overlaps)
         ));
     }
+}
 
+fn warn_long_cues(cues: &[Cue], notes: &mut Notes) {
     let long: Vec<usize> = cues
         .iter()
         .filter(|c| c.end_s - c.start_s > LONG_CUE_S)
         .map(|c| c.line)
         .collect();
     if !long.is_empty() {
-        warnings.push(format!(
-            "{name}: {} cue(s) last longer than {LONG_CUE_S} s (wrong frame rate or timing typo?) at line(s) {}",
+        notes.push(format!(
+            "{} cue(s) last longer than {LONG_CUE_S} s (wrong frame rate or timing typo?) at line(s) {}",
             long.len(),
             list_lines(&long)
         ));
     }
+}
 
-    if let Some(dur) = film_duration_s.filter(|d| d.is_finite() && *d > 0.0) {
-        let total = cues.len();
-        let past: Vec<usize> = cues
-            .iter()
-            .filter(|c| c.start_s >= dur)
-            .map(|c| c.line)
-            .collect();
-        cues.retain(|c| c.start_s < dur);
-        let mut clipped = 0;
-        for c in cues.iter_mut() {
-            if c.end_s > dur {
-                c.end_s = dur;
-                clipped += 1;
-            }
+/// Drops cues that start after the film's end (`dur` s) and cuts those that
+/// run past it.
+fn fit_to_film_end(cues: &mut Vec<Cue>, dur: f64, notes: &mut Notes) {
+    let total = cues.len();
+    let past: Vec<usize> = cues
+        .iter()
+        .filter(|c| c.start_s >= dur)
+        .map(|c| c.line)
+        .collect();
+    cues.retain(|c| c.start_s < dur);
+    let mut clipped = 0;
+    for c in cues.iter_mut() {
+        if c.end_s > dur {
+            c.end_s = dur;
+            clipped += 1;
         }
-        if !past.is_empty() {
-            let hint = if past.len() * 2 > total {
-                " — most cues are past the end: wrong subtitle file or frame rate?"
-            } else {
-                ""
-            };
-            warnings.push(format!(
-                "{name}: dropped {} cue(s) that start after the film's end ({dur:.1} s) at line(s) {}{hint}",
-                past.len(),
-                list_lines(&past)
-            ));
-        }
-        if clipped > 0 {
-            warnings.push(format!(
-                "{name}: {clipped} cue(s) cut at the film's end ({dur:.1} s)"
-            ));
-        }
+    }
+    if !past.is_empty() {
+        let hint = if past.len() * 2 > total {
+            " — most cues are past the end: wrong subtitle file or frame rate?"
+        } else {
+            ""
+        };
+        notes.push(format!(
+            "dropped {} cue(s) that start after the film's end ({dur:.1} s) at line(s) {}{hint}",
+            past.len(),
+            list_lines(&past)
+        ));
+    }
+    if clipped > 0 {
+        notes.push(format!(
+            "{clipped} cue(s) cut at the film's end ({dur:.1} s)"
+        ));
     }
 }
 

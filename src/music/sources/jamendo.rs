@@ -6,8 +6,9 @@
 
 use super::super::MusicError;
 use super::{probe_audio, slug, MusicRequest, MusicSource, MusicTrack};
+use crate::net::{HttpClient, HttpConfig, NetError, Patience, Request};
 use serde::Deserialize;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -67,14 +68,11 @@ impl MusicSource for JamendoSource {
         let Some(client_id) = req.jamendo_client_id.as_deref() else {
             return Ok(None);
         };
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs_f64(req.jamendo_timeout_s.max(0.1)))
-            .timeout_read(Duration::from_secs_f64(req.jamendo_timeout_s.max(0.1)))
-            .build();
-        let mut tracks = search(&agent, req, client_id, &req.tags.join(" "))?;
+        let http = http_client(req);
+        let mut tracks = search(&http, req, client_id, &req.tags.join(" "))?;
         if tracks.is_empty() && req.tags.len() > 1 {
             // All tags at once can be too narrow; the first is the vibe's main one.
-            tracks = search(&agent, req, client_id, &req.tags[0])?;
+            tracks = search(&http, req, client_id, &req.tags[0])?;
         }
         let mut usable: Vec<Track> = tracks
             .into_iter()
@@ -94,7 +92,7 @@ impl MusicSource for JamendoSource {
             source: e,
         })?;
         let audio = dir.join("track.audio");
-        download(&agent, &t.audiodownload, &audio)?;
+        download(&http, &t.audiodownload, &audio)?;
         let title = if t.name.is_empty() {
             format!("Jamendo track {}", t.id)
         } else {
@@ -156,8 +154,21 @@ fn licence_name(url: &str) -> String {
     }
 }
 
+/// Each read (not the whole download) is bounded by the request's timeout,
+/// so a slow but moving download of a long track is never cut.
+fn http_client(req: &MusicRequest) -> HttpClient {
+    let timeout = Duration::from_secs_f64(req.jamendo_timeout_s.max(0.1));
+    HttpClient::new(HttpConfig {
+        connect_timeout: timeout,
+        patience: Patience::EachRead(timeout),
+        retries: ATTEMPTS - 1,
+        backoff: Duration::from_millis(BACKOFF_MS),
+        max_body_bytes: MAX_JSON_BYTES,
+    })
+}
+
 fn search(
-    agent: &ureq::Agent,
+    http: &HttpClient,
     req: &MusicRequest,
     client_id: &str,
     tags: &str,
@@ -166,19 +177,15 @@ fn search(
         "{}/v3.0/tracks/",
         req.jamendo_base_url.trim_end_matches('/')
     );
-    let body = with_retries(|| {
-        let resp = agent
-            .get(&url)
-            .query("client_id", client_id)
-            .query("format", "json")
-            .query("tags", tags)
-            .query("audiodownload_allowed", "true")
-            .query("include", "musicinfo")
-            .query("order", "popularity_total")
-            .query("limit", "20")
-            .call();
-        read_capped(resp, MAX_JSON_BYTES)
-    })?;
+    let query = Request::get(&url)
+        .query("client_id", client_id)
+        .query("format", "json")
+        .query("tags", tags)
+        .query("audiodownload_allowed", "true")
+        .query("include", "musicinfo")
+        .query("order", "popularity_total")
+        .query("limit", "20");
+    let body = http.send(&query).map_err(jamendo_error)?;
     let answer: Answer = serde_json::from_slice(&body)
         .map_err(|e| MusicError::Jamendo(format!("search answer is not Jamendo JSON: {e}")))?;
     if let Some(h) = &answer.headers {
@@ -197,8 +204,10 @@ fn search(
 }
 
 /// Download to a temp file next to `dest`, check it is audio, then rename.
-fn download(agent: &ureq::Agent, url: &str, dest: &Path) -> Result<(), MusicError> {
-    let bytes = with_retries(|| read_capped(agent.get(url).call(), MAX_AUDIO_BYTES))?;
+fn download(http: &HttpClient, url: &str, dest: &Path) -> Result<(), MusicError> {
+    let bytes = http
+        .send(&Request::get(url).max_body_bytes(MAX_AUDIO_BYTES))
+        .map_err(jamendo_error)?;
     let dir = dest.parent().unwrap_or(Path::new("."));
     let io = |source| MusicError::Io {
         path: dest.to_path_buf(),
@@ -214,63 +223,16 @@ fn download(agent: &ureq::Agent, url: &str, dest: &Path) -> Result<(), MusicErro
     Ok(())
 }
 
-/// Outcome of one HTTP attempt: retry or give up.
-enum Failure {
-    Retry(String),
-    Fatal(String),
-}
-
-fn read_capped(resp: Result<ureq::Response, ureq::Error>, cap: u64) -> Result<Vec<u8>, Failure> {
-    let resp = match resp {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => {
-            let msg = format!("HTTP {code} from {}", r.get_url());
-            return Err(match code {
-                401 | 403 => Failure::Fatal(format!("{msg} (is the client id valid?)")),
-                429 | 500..=599 => Failure::Retry(msg),
-                _ => Failure::Fatal(msg),
-            });
-        }
-        Err(e) => return Err(Failure::Retry(e.to_string())),
-    };
-    if let Some(len) = resp
-        .header("Content-Length")
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > cap {
-            return Err(Failure::Fatal(format!(
-                "answer of {len} bytes exceeds the {cap}-byte cap"
-            )));
-        }
-    }
-    let mut buf = Vec::new();
-    resp.into_reader()
-        .take(cap + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Failure::Retry(format!("reading answer: {e}")))?;
-    if buf.len() as u64 > cap {
-        return Err(Failure::Fatal(format!("answer exceeds the {cap}-byte cap")));
-    }
-    Ok(buf)
-}
-
-fn with_retries(mut f: impl FnMut() -> Result<Vec<u8>, Failure>) -> Result<Vec<u8>, MusicError> {
-    let mut last = String::new();
-    for attempt in 0..ATTEMPTS {
-        match f() {
-            Ok(b) => return Ok(b),
-            Err(Failure::Fatal(m)) => return Err(MusicError::Jamendo(m)),
-            Err(Failure::Retry(m)) => {
-                last = m;
-                if attempt + 1 < ATTEMPTS {
-                    std::thread::sleep(Duration::from_millis(BACKOFF_MS << attempt));
-                }
-            }
-        }
-    }
-    Err(MusicError::Jamendo(format!(
-        "gave up after {ATTEMPTS} attempts: {last}"
-    )))
+/// The skip note for a failed request. A transient failure that comes back
+/// has used every attempt.
+fn jamendo_error(e: NetError) -> MusicError {
+    MusicError::Jamendo(match &e {
+        NetError::Status {
+            status: 401 | 403, ..
+        } => format!("{e} (is the client id valid?)"),
+        _ if e.is_transient() => format!("gave up after {ATTEMPTS} attempts: {e}"),
+        _ => e.to_string(),
+    })
 }
 
 /// Where the Jamendo download for a vibe is cached.

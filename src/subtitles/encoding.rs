@@ -1,6 +1,6 @@
-//! Bytes to text: byte-order marks first (UTF-8/16/32, both byte orders), then
-//! strict UTF-8, then a statistical guess (chardetng) for legacy code pages such
-//! as CP1252 or GBK. Line endings are normalised to `\n` here so that no parser
+//! Detects a subtitle file's text encoding and decodes it: byte-order marks
+//! first (UTF-8/16/32, both byte orders), then strict UTF-8, then a statistical
+//! guess (chardetng) for legacy code pages such as CP1252 or GBK. Line endings are normalised to `\n` here so that no parser
 //! has to care about CRLF or lone CR.
 
 /// Text decoded from a subtitle file and the name of the encoding that was used.

@@ -1,7 +1,8 @@
 //! `cinecut doctor`: what CineCut found on this machine and what to install.
 
 use crate::error::Result;
-use crate::media::{ffmpeg, render};
+use crate::media::process;
+use crate::render;
 use crate::ui::Ui;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -33,10 +34,10 @@ fn which(name: &str) -> Option<PathBuf> {
 pub fn run(ui: &Ui) -> Result<()> {
     let mut checks = Vec::new();
     for (name, bin) in [
-        ("ffmpeg", ffmpeg::ffmpeg_bin()),
-        ("ffprobe", ffmpeg::ffprobe_bin()),
+        ("ffmpeg", process::ffmpeg_bin()),
+        ("ffprobe", process::ffprobe_bin()),
     ] {
-        let v = ffmpeg::version(&bin);
+        let v = process::version(&bin);
         checks.push(Check {
             name: name.into(),
             ok: v.is_some(),
@@ -45,7 +46,7 @@ pub fn run(ui: &Ui) -> Result<()> {
             fix: "apt-get install ffmpeg".into(),
         });
     }
-    let encoders = std::process::Command::new(ffmpeg::ffmpeg_bin())
+    let encoders = std::process::Command::new(process::ffmpeg_bin())
         .args(["-hide_banner", "-encoders"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())

@@ -18,6 +18,7 @@ pub mod media;
 pub mod models;
 pub mod music;
 pub mod pipeline;
+pub mod render;
 pub mod story;
 pub mod subtitles;
 pub mod ui;

@@ -89,15 +89,16 @@ pub fn probe(film: &Path) -> Result<ProbeInfo, AnalysisError> {
 }
 
 /// The analysis' error for a failed probe: the film and the problem.
-pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
-    use crate::error::Error as E;
+pub fn probe_error(film: &Path, e: crate::media::MediaError) -> AnalysisError {
+    use crate::media::{InputProblem, MediaError as M};
     match e {
-        E::Input { msg, .. } if msg.contains("no video stream") => {
-            AnalysisError::NoVideo(film.to_path_buf())
-        }
-        E::Input { msg, .. } => AnalysisError::BadFile {
+        M::Input {
+            problem: InputProblem::NoVideoStream,
+            ..
+        } => AnalysisError::NoVideo(film.to_path_buf()),
+        M::Input { problem, .. } => AnalysisError::BadFile {
             path: film.to_path_buf(),
-            problem: msg,
+            problem: problem.to_string(),
         },
         other => ff_err(film, other.to_string()),
     }

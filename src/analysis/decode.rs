@@ -253,7 +253,7 @@ pub fn extract_jpegs(
     let mut paths = Vec::with_capacity(times.len());
     for (batch_i, batch) in times.chunks(12).enumerate() {
         let mut cmd =
-            Process::new("ffmpeg").args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]);
+            Process::ffmpeg().args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]);
         for t in batch {
             cmd = cmd
                 .args(["-ss", &format!("{:.3}", t.max(0.0))])

@@ -20,7 +20,7 @@ pub fn decode_mono_limited(
     if !path.is_file() {
         return Err(MusicError::NotFound(path.to_path_buf()));
     }
-    let mut ffmpeg = Process::new("ffmpeg")
+    let mut ffmpeg = Process::ffmpeg()
         .args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
         .arg(path)
         .args(["-map", "0:a:0", "-vn", "-ac", "1", "-ar"])

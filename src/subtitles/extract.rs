@@ -102,7 +102,7 @@ pub fn extract_embedded(film: &Path, out_dir: &Path) -> Result<Embedded, Subtitl
         args.extend(["-c:s".into(), "srt".into(), "-f".into(), "srt".into()]);
     }
     args.push(part.as_os_str().into());
-    let out = Process::new("ffmpeg")
+    let out = Process::ffmpeg()
         .args(&args)
         .output()
         .map_err(|e| cannot_run(film, "ffmpeg", e))?;
@@ -165,7 +165,7 @@ fn cannot_run(film: &Path, tool: &'static str, e: MediaError) -> SubtitleError {
 }
 
 fn probe_subtitle_streams(film: &Path) -> Result<Vec<Stream>, SubtitleError> {
-    let out = Process::new("ffprobe")
+    let out = Process::ffprobe()
         .args([
             "-v",
             "error",

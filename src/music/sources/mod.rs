@@ -138,7 +138,7 @@ pub fn probe_audio(path: &Path) -> Result<AudioInfo, MusicError> {
     if !path.is_file() {
         return Err(MusicError::NotFound(path.to_path_buf()));
     }
-    let out = Process::new("ffprobe")
+    let out = Process::ffprobe()
         .args(["-v", "error", "-select_streams", "a:0", "-show_entries"])
         .arg("stream=codec_type,duration:format=duration:format_tags=title,artist,genre,comment")
         .args(["-of", "json"])

@@ -8,16 +8,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(a.next().unwrap_or_else(|| "finish_demo".into()));
     std::fs::create_dir_all(&dir)?;
     let cube = dir.join(format!("{}.cube", vibe.name));
-    cinecut::media::lut::write_cube(&vibe.grade, cinecut::media::lut::CUBE_SIZE, &cube)?;
-    println!("lut    {}", cinecut::media::lut::lut_filter(&cube));
+    cinecut::render::lut::write_cube(&vibe.grade, cinecut::render::lut::CUBE_SIZE, &cube)?;
+    println!("lut    {}", cinecut::render::lut::lut_filter(&cube));
     println!(
         "filter {}",
-        cinecut::media::render::grade_chains(&vibe.grade, 1280, 720, 24.0, "in", "out").join(";")
+        cinecut::render::grade_chains(&vibe.grade, 1280, 720, 24.0, "in", "out").join(";")
     );
     for t in cinecut::vibes::Transition::ALL {
         for b in [false, true] {
-            let spec = cinecut::media::sfx::sfx_for(t, b);
-            let p = cinecut::media::sfx::render_sfx(&spec, &dir)?;
+            let spec = cinecut::render::sfx::sfx_for(t, b);
+            let p = cinecut::render::sfx::render_sfx(&spec, &dir)?;
             println!(
                 "sfx    {:<16} act_boundary={b:<5} cut at {:.2} s  {}",
                 t.name(),

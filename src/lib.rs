@@ -19,6 +19,7 @@ pub mod models;
 pub mod music;
 pub mod net;
 pub mod pipeline;
+pub mod render;
 pub mod story;
 pub mod subtitles;
 pub mod ui;

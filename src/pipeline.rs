@@ -6,8 +6,9 @@ use crate::analysis::{self, FilmAnalysis};
 use crate::edit::{self, EditInput};
 use crate::error::{Error, Result};
 use crate::manifest::{self, FilmRef, Manifest, RenderSettings, StructureRef, MANIFEST_NAME};
-use crate::media::{probe, render};
+use crate::media::probe;
 use crate::music;
+use crate::render;
 use crate::story::board::{self, Storyboard};
 use crate::story::structure::{self, CueLite, Structure, StructureInput};
 use crate::story::zones::Zone;
@@ -858,7 +859,7 @@ fn fit_to_music(m: &mut Manifest, rooms: &[Option<edit::snap::Room>], mc: &Music
 /// and 2 stay dry so the effects keep their weight.
 fn sound_effects(m: &Manifest) -> Result<Vec<crate::manifest::SfxCue>> {
     use crate::manifest::{Act, SfxCue};
-    use crate::media::sfx;
+    use crate::render::sfx;
     let starts = m.item_starts();
     let total = m.total_duration_s();
     let dir = crate::demo::cache_dir().join("sfx");
@@ -969,7 +970,7 @@ fn render_stage(
         Ok(r) => r,
         Err(e) => {
             st.abandon();
-            return Err(e);
+            return Err(e.into());
         }
     };
     let (lufs, tp) = (rep.loudness_lufs, rep.true_peak_db);

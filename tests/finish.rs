@@ -130,7 +130,7 @@ fn check_run_reads_manifest_and_workdir() {
 
 #[test]
 fn grade_lut_applies_in_real_ffmpeg() {
-    use cinecut::media::lut;
+    use cinecut::render::lut;
     let dir = tempfile::tempdir().unwrap();
     // A folder name with filtergraph specials, to prove the escaping.
     let sub = dir.path().join("a'b,c");
@@ -177,7 +177,7 @@ fn grade_lut_applies_in_real_ffmpeg() {
 
 #[test]
 fn sound_effects_are_valid_48k_stereo_wavs() {
-    use cinecut::media::sfx;
+    use cinecut::render::sfx;
     use cinecut::vibes::Transition;
     let dir = tempfile::tempdir().unwrap();
     for (t, b, want) in [
@@ -318,7 +318,7 @@ fn a_clip_decoded_from_an_unindexed_key_frame_has_the_accurate_seeks_frames() {
             "transition": "hard_cut", "transition_s": 0.0, "decode_from_s": k
         }))
         .unwrap();
-        let (seek, lead) = cinecut::media::render::clip_seek(&clip, fps, true);
+        let (seek, lead) = cinecut::render::clip_seek(&clip, fps, true);
         let (lead_s, lead_vf) = lead.expect("a clip with decode_from_s seeks to it");
         let (ours, ours_demuxed) = frames_from(&film, &seek, lead_s + 1.0, &lead_vf);
         let plain_seek = ["-ss".into(), format!("{:.6}", clip.source_in_s).into()];

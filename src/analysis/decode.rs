@@ -5,8 +5,8 @@
 //! themselves run in process ([`super::libav`]).
 //! Nothing here knows about shots; detectors only ever see decoded frames.
 
+use crate::media::process::Process;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::AnalysisError;
 
@@ -89,15 +89,16 @@ pub fn probe(film: &Path) -> Result<ProbeInfo, AnalysisError> {
 }
 
 /// The analysis' error for a failed probe: the film and the problem.
-pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
-    use crate::error::Error as E;
+pub fn probe_error(film: &Path, e: crate::media::MediaError) -> AnalysisError {
+    use crate::media::{InputProblem, MediaError as M};
     match e {
-        E::Input { msg, .. } if msg.contains("no video stream") => {
-            AnalysisError::NoVideo(film.to_path_buf())
-        }
-        E::Input { msg, .. } => AnalysisError::BadFile {
+        M::Input {
+            problem: InputProblem::NoVideoStream,
+            ..
+        } => AnalysisError::NoVideo(film.to_path_buf()),
+        M::Input { problem, .. } => AnalysisError::BadFile {
             path: film.to_path_buf(),
-            problem: msg,
+            problem: problem.to_string(),
         },
         other => ff_err(film, other.to_string()),
     }
@@ -251,32 +252,30 @@ pub fn extract_jpegs(
     );
     let mut paths = Vec::with_capacity(times.len());
     for (batch_i, batch) in times.chunks(12).enumerate() {
-        let mut cmd = Command::new("ffmpeg");
-        cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]);
+        let mut cmd =
+            Process::ffmpeg().args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]);
         for t in batch {
-            cmd.args(["-ss", &format!("{:.3}", t.max(0.0))])
+            cmd = cmd
+                .args(["-ss", &format!("{:.3}", t.max(0.0))])
                 .arg("-i")
                 .arg(ff_input(film));
         }
         let mut batch_paths = Vec::new();
         for (i, t) in batch.iter().enumerate() {
             let p = out_dir.join(format!("kf_{:05}_{:010.3}.jpg", batch_i * 12 + i, t));
-            cmd.args(["-map", &format!("{i}:v:0"), "-frames:v", "1", "-vf", &scale])
+            cmd = cmd
+                .args(["-map", &format!("{i}:v:0"), "-frames:v", "1", "-vf", &scale])
                 .args(["-q:v", "3", "-update", "1"])
                 .arg(&p);
             batch_paths.push(p);
         }
         let out = cmd
-            .stdin(Stdio::null())
             .output()
-            .map_err(|e| ff_err(film, format!("cannot run ffmpeg: {e}")))?;
+            .map_err(|e| ff_err(film, format!("cannot run ffmpeg: {}", e.os_detail())))?;
         if !out.status.success() {
             return Err(ff_err(
                 film,
-                format!(
-                    "keyframe extraction failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
+                format!("keyframe extraction failed: {}", out.stderr.trim()),
             ));
         }
         for p in batch_paths {

@@ -124,7 +124,7 @@ pub fn check(
     if !trailer.is_file() {
         return Err(Error::input(trailer, "no such trailer file"));
     }
-    let (loudness_lufs, true_peak_dbtp) = crate::media::render::measure_file(trailer)?;
+    let (loudness_lufs, true_peak_dbtp) = crate::media::level::measure_file(trailer)?;
     let duration_s = video_duration(trailer)?;
     let media = MediaMeasures {
         loudness_lufs,
@@ -137,17 +137,19 @@ pub fn check(
 /// The video stream's duration (ffprobe); the container's can be longer by the
 /// audio encoder's padding, which is not what the viewer sees.
 pub fn video_duration(path: &Path) -> Result<f64> {
-    let out = crate::media::ffmpeg::probe_output(&crate::args![
-        "-v",
-        "error",
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "stream=duration:format=duration",
-        "-of",
-        "json",
-        path
-    ])?;
+    let out = crate::media::process::Process::ffprobe()
+        .args(crate::args![
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=duration:format=duration",
+            "-of",
+            "json",
+            path
+        ])
+        .stdout()?;
     let v: serde_json::Value = serde_json::from_slice(&out)
         .map_err(|e| Error::tool("ffprobe", format!("unreadable output: {e}")))?;
     let num = |x: &serde_json::Value| x.as_str().and_then(|s| s.trim().parse::<f64>().ok());

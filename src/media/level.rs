@@ -14,7 +14,10 @@ use std::path::Path;
 
 use ebur128::{EbuR128, Mode};
 
-use crate::error::{Error, Result};
+use super::process::{file_arg, Process};
+use super::MediaError;
+
+type Result<T> = std::result::Result<T, MediaError>;
 
 /// Stereo throughout: the trailer's sound is two channels.
 pub const CHANNELS: usize = 2;
@@ -27,7 +30,7 @@ const RELEASE_S: f64 = 0.08;
 
 /// Interleaved stereo f32 samples read from a raw `f32le` file.
 pub fn read_f32(path: &Path) -> Result<Vec<f32>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| MediaError::io(path, e))?;
     Ok(bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -40,7 +43,7 @@ pub fn write_f32(path: &Path, samples: &[f32]) -> Result<()> {
     for s in samples {
         bytes.extend_from_slice(&s.to_le_bytes());
     }
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    std::fs::write(path, bytes).map_err(|e| MediaError::io(path, e))
 }
 
 /// Integrated loudness (LUFS) and, when asked, the true peak (dBTP, the
@@ -51,7 +54,7 @@ pub fn measure(samples: &[f32], rate: u32, true_peak: bool) -> Result<(f64, f64)
     } else {
         Mode::I
     };
-    let err = |e: ebur128::Error| Error::Other(format!("loudness measurement: {e:?}"));
+    let err = MediaError::Loudness;
     let mut m = EbuR128::new(CHANNELS as u32, rate, mode).map_err(err)?;
     m.add_frames_f32(samples).map_err(err)?;
     let lufs = m.loudness_global().map_err(err)?;
@@ -65,6 +68,38 @@ pub fn measure(samples: &[f32], rate: u32, true_peak: bool) -> Result<(f64, f64)
         f64::NEG_INFINITY
     };
     Ok((lufs, tp))
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) of a finished file, as
+/// ffmpeg's ebur128 filter measures it (what `cinecut check` reports).
+pub fn measure_file(path: &Path) -> Result<(f64, f64)> {
+    let fin = Process::ffmpeg()
+        .args(crate::args![
+            "-i",
+            file_arg(path),
+            "-vn",
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-"
+        ])
+        .run_with_progress(&mut |_| {})?;
+    parse_ebur128(&fin.stderr).ok_or_else(|| MediaError::ToolOutput {
+        tool: "ffmpeg".into(),
+        problem: "ebur128 printed no integrated loudness".into(),
+    })
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) from the summary that
+/// ffmpeg's ebur128 filter prints at the end.
+pub fn parse_ebur128(stderr: &str) -> Option<(f64, f64)> {
+    let sum = &stderr[stderr.rfind("Summary:")?..];
+    let grab = |key: &str| -> Option<f64> {
+        let i = sum.find(key)? + key.len();
+        sum[i..].split_whitespace().next()?.parse().ok()
+    };
+    Some((grab("I:")?, grab("Peak:").unwrap_or(f64::NEG_INFINITY)))
 }
 
 /// The mix and what levelling it needs, computed once.
@@ -218,6 +253,13 @@ fn limiter_gains(peaks: &[f32], gain: f32, ceiling: f32, rate: u32) -> Vec<f32> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_ebur128_summary() {
+        let s = "[Parsed_ebur128_0 @ 0x1] t: 1.2 M: -20 S: -21 I: -30.0 LUFS\n[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -14.3 LUFS\n    Threshold: -24.6 LUFS\n\n  True peak:\n    Peak:       -1.4 dBFS\n";
+        assert_eq!(parse_ebur128(s), Some((-14.3, -1.4)));
+        assert!(parse_ebur128("nothing").is_none());
+    }
 
     fn tone(freq: f64, amp: f32, secs: f64, rate: u32) -> Vec<f32> {
         let n = (secs * rate as f64) as usize;

@@ -1,8 +1,8 @@
 //! FFmpeg's libraries in process (through the `ffmpeg-next` crate): the
 //! one-time set-up, the capture of libav's log, and opening a file. The
-//! probe ([`super::probe`]) and the analysis' decoder
-//! ([`crate::analysis::libav`]) read films this way; rendering still runs
-//! the ffmpeg command line, whose filter graphs have no match here.
+//! probe ([`super::probe`]) and the analysis' decoder read films this way;
+//! rendering still runs the ffmpeg command line, whose filter graphs have
+//! no match here.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

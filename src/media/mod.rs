@@ -1,12 +1,15 @@
-//! Everything that talks to ffmpeg: the one process runner, FFmpeg's
-//! libraries in process, probing, filter text escaping and the one-pass render.
+//! The leaf that talks to FFmpeg: the one process runner for ffmpeg and
+//! ffprobe, FFmpeg's libraries in process, probing, loudness levelling,
+//! filter text escaping and WAV writing. It imports nothing above it; the
+//! manifest → filtergraph render built on it lives in the
+//! top-level `render` module.
 
+pub mod error;
 pub mod escape;
-pub mod ffmpeg;
 pub mod level;
 pub mod libav;
-pub mod lut;
 pub mod probe;
-pub mod render;
-pub mod sfx;
+pub mod process;
 pub mod wav;
+
+pub use error::{InputProblem, MediaError};

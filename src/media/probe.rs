@@ -7,8 +7,9 @@
 //! extension: a text file renamed `.mp4` fails here with a message that
 //! says so.
 
-use crate::error::{Error, Result};
-use crate::media::ffmpeg;
+use super::process::Process;
+use super::{InputProblem, MediaError};
+use ffmpeg_next::ffi;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -141,20 +142,22 @@ fn num(s: &Option<String>) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
-/// Probes `path`. Errors are input errors that name the file.
+type Result<T> = std::result::Result<T, MediaError>;
+
+/// Probes `path`. Errors are [`MediaError::Input`], naming the file.
 pub fn probe(path: &Path) -> Result<Probe> {
+    let bad = |problem| MediaError::input(path, problem);
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::input(path, "no such file"),
-        _ => Error::input(path, format!("cannot read: {e}")),
+        std::io::ErrorKind::NotFound => bad(InputProblem::NotFound),
+        _ => bad(InputProblem::Unreadable(e)),
     })?;
     if meta.is_dir() {
-        return Err(Error::input(path, "is a folder, not a video file"));
+        return Err(bad(InputProblem::Folder));
     }
     if meta.len() == 0 {
-        return Err(Error::input(path, "is empty (0 bytes)"));
+        return Err(bad(InputProblem::Empty));
     }
-    let raw = read_streams(path, false)
-        .map_err(|msg| Error::input(path, format!("is not a video ffmpeg can read ({msg})")))?;
+    let raw = read_streams(path, false).map_err(|msg| bad(InputProblem::NotMedia(msg)))?;
     from_raw(path, raw)
 }
 
@@ -175,112 +178,161 @@ pub fn probe_header(path: &Path) -> Option<Probe> {
 /// libavformat: the same fields, computed the way ffprobe computes them.
 /// With `header_only`, from the header alone ([`probe_header`]).
 fn read_streams(path: &Path, header_only: bool) -> std::result::Result<Raw, String> {
-    use ffmpeg_next::ffi;
     let ictx = if header_only {
         super::libav::open_header(path).ok_or("the header does not describe every stream")?
     } else {
         super::libav::open(path)?
     };
-    let rate = |r: ffi::AVRational| (r.den != 0).then(|| format!("{}/{}", r.num, r.den));
-    let secs =
-        |v: i64, tb: f64| (v != ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", v as f64 * tb));
-    let mut streams = Vec::new();
-    // SAFETY: reading fields of an open format context and its streams;
-    // strings come from libav as NUL-terminated C strings.
+    // SAFETY: reading fields of an open format context and its streams,
+    // which live as long as `ictx`.
     unsafe {
         let c = ictx.as_ptr();
-        let cstr = |p: *const std::os::raw::c_char| {
-            (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
-        };
-        for i in 0..(*c).nb_streams as usize {
-            let st = *(*c).streams.add(i);
-            let par = (*st).codecpar;
-            let tb = (*st).time_base.num as f64 / (*st).time_base.den.max(1) as f64;
-            let codec_type = match (*par).codec_type {
-                ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => "video",
-                ffi::AVMediaType::AVMEDIA_TYPE_AUDIO => "audio",
-                ffi::AVMediaType::AVMEDIA_TYPE_SUBTITLE => "subtitle",
-                ffi::AVMediaType::AVMEDIA_TYPE_DATA => "data",
-                ffi::AVMediaType::AVMEDIA_TYPE_ATTACHMENT => "attachment",
-                _ => "unknown",
-            };
-            let video = codec_type == "video";
-            let audio = codec_type == "audio";
-            let mut side_data_list = Vec::new();
-            let mut size = 0usize;
-            let m = ffi::av_stream_get_side_data(
-                st,
-                ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
-                &mut size,
-            );
-            if video && !m.is_null() && size >= 36 {
-                let r = ffi::av_display_rotation_get(m as *const i32);
-                if r.is_finite() {
-                    side_data_list.push(serde_json::json!({
-                        "side_data_type": "Display Matrix",
-                        "rotation": r,
-                    }));
-                }
-            }
-            let mut tags = std::collections::HashMap::new();
-            for key in ["language", "rotate"] {
-                let k = std::ffi::CString::new(key).unwrap_or_default();
-                let e = ffi::av_dict_get((*st).metadata, k.as_ptr(), std::ptr::null(), 0);
-                if !e.is_null() {
-                    if let Some(v) = cstr((*e).value) {
-                        tags.insert(key.to_string(), v);
-                    }
-                }
-            }
-            let sar = ffi::av_guess_sample_aspect_ratio(c as *mut _, st, std::ptr::null_mut());
-            let mut disposition = std::collections::HashMap::new();
-            disposition.insert(
-                "attached_pic".to_string(),
-                i64::from((*st).disposition & ffi::AV_DISPOSITION_ATTACHED_PIC != 0),
-            );
-            streams.push(RawStream {
-                index: i as u32,
-                codec_type: Some(codec_type.into()),
-                codec_name: cstr(ffi::avcodec_get_name((*par).codec_id)),
-                width: (video && (*par).width > 0).then_some((*par).width as u32),
-                height: (video && (*par).height > 0).then_some((*par).height as u32),
-                avg_frame_rate: rate((*st).avg_frame_rate),
-                r_frame_rate: rate((*st).r_frame_rate),
-                duration: secs((*st).duration, tb),
-                nb_frames: ((*st).nb_frames > 0).then(|| (*st).nb_frames.to_string()),
-                channels: audio.then_some((*par).ch_layout.nb_channels.max(0) as u32),
-                sample_rate: audio.then(|| (*par).sample_rate.to_string()),
-                sample_aspect_ratio: (video && sar.num > 0 && sar.den > 0)
-                    .then(|| format!("{}:{}", sar.num, sar.den)),
-                field_order: video.then(|| {
-                    use ffi::AVFieldOrder as F;
-                    match (*par).field_order {
-                        F::AV_FIELD_PROGRESSIVE => "progressive",
-                        F::AV_FIELD_TT => "tt",
-                        F::AV_FIELD_BB => "bb",
-                        F::AV_FIELD_TB => "tb",
-                        F::AV_FIELD_BT => "bt",
-                        _ => "unknown",
-                    }
-                    .to_string()
-                }),
-                tags,
-                side_data_list,
-                disposition,
-            });
-        }
-        let format = RawFormat {
-            format_name: (!(*c).iformat.is_null())
-                .then(|| cstr((*(*c).iformat).name))
-                .flatten(),
-            duration: secs((*c).duration, 1.0 / ffi::AV_TIME_BASE as f64),
-            start_time: secs((*c).start_time, 1.0 / ffi::AV_TIME_BASE as f64),
-        };
+        let streams = (0..(*c).nb_streams as usize)
+            .map(|i| raw_stream(c, i))
+            .collect();
         Ok(Raw {
             streams,
-            format: Some(format),
+            format: Some(raw_format(c)),
         })
     }
+}
+
+/// `Some(num/den)` as ffprobe writes a rational, `None` for a zero denominator.
+fn rational_text(r: ffi::AVRational) -> Option<String> {
+    (r.den != 0).then(|| format!("{}/{}", r.num, r.den))
+}
+
+/// A timestamp in `tb` seconds per tick as ffprobe writes it; `None` when unset.
+fn seconds_text(v: i64, tb: f64) -> Option<String> {
+    (v != ffi::AV_NOPTS_VALUE).then(|| format!("{:.6}", v as f64 * tb))
+}
+
+/// A C string from libav as an owned string; `None` for a null pointer.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string.
+unsafe fn c_text(p: *const std::os::raw::c_char) -> Option<String> {
+    (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
+}
+
+/// Stream `i` of the open format context `c`, as ffprobe's JSON lists it.
+///
+/// # Safety
+/// `c` is an open format context with more than `i` streams.
+unsafe fn raw_stream(c: *const ffi::AVFormatContext, i: usize) -> RawStream {
+    let st = *(*c).streams.add(i);
+    let par = (*st).codecpar;
+    let tb = (*st).time_base.num as f64 / (*st).time_base.den.max(1) as f64;
+    let codec_type = codec_type_name((*par).codec_type);
+    let video = codec_type == "video";
+    let audio = codec_type == "audio";
+    let sar = ffi::av_guess_sample_aspect_ratio(c as *mut _, st, std::ptr::null_mut());
+    let mut disposition = std::collections::HashMap::new();
+    disposition.insert(
+        "attached_pic".to_string(),
+        i64::from((*st).disposition & ffi::AV_DISPOSITION_ATTACHED_PIC != 0),
+    );
+    RawStream {
+        index: i as u32,
+        codec_type: Some(codec_type.into()),
+        codec_name: c_text(ffi::avcodec_get_name((*par).codec_id)),
+        width: (video && (*par).width > 0).then_some((*par).width as u32),
+        height: (video && (*par).height > 0).then_some((*par).height as u32),
+        avg_frame_rate: rational_text((*st).avg_frame_rate),
+        r_frame_rate: rational_text((*st).r_frame_rate),
+        duration: seconds_text((*st).duration, tb),
+        nb_frames: ((*st).nb_frames > 0).then(|| (*st).nb_frames.to_string()),
+        channels: audio.then_some((*par).ch_layout.nb_channels.max(0) as u32),
+        sample_rate: audio.then(|| (*par).sample_rate.to_string()),
+        sample_aspect_ratio: (video && sar.num > 0 && sar.den > 0)
+            .then(|| format!("{}:{}", sar.num, sar.den)),
+        field_order: video.then(|| field_order_name((*par).field_order).to_string()),
+        tags: stream_tags(st),
+        side_data_list: if video {
+            display_matrix(st).into_iter().collect()
+        } else {
+            Vec::new()
+        },
+        disposition,
+    }
+}
+
+/// The container's format name, duration and start time.
+///
+/// # Safety
+/// `c` is an open format context.
+unsafe fn raw_format(c: *const ffi::AVFormatContext) -> RawFormat {
+    RawFormat {
+        format_name: (!(*c).iformat.is_null())
+            .then(|| c_text((*(*c).iformat).name))
+            .flatten(),
+        duration: seconds_text((*c).duration, 1.0 / ffi::AV_TIME_BASE as f64),
+        start_time: seconds_text((*c).start_time, 1.0 / ffi::AV_TIME_BASE as f64),
+    }
+}
+
+fn codec_type_name(t: ffi::AVMediaType) -> &'static str {
+    match t {
+        ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => "video",
+        ffi::AVMediaType::AVMEDIA_TYPE_AUDIO => "audio",
+        ffi::AVMediaType::AVMEDIA_TYPE_SUBTITLE => "subtitle",
+        ffi::AVMediaType::AVMEDIA_TYPE_DATA => "data",
+        ffi::AVMediaType::AVMEDIA_TYPE_ATTACHMENT => "attachment",
+        _ => "unknown",
+    }
+}
+
+fn field_order_name(order: ffi::AVFieldOrder) -> &'static str {
+    use ffi::AVFieldOrder as F;
+    match order {
+        F::AV_FIELD_PROGRESSIVE => "progressive",
+        F::AV_FIELD_TT => "tt",
+        F::AV_FIELD_BB => "bb",
+        F::AV_FIELD_TB => "tb",
+        F::AV_FIELD_BT => "bt",
+        _ => "unknown",
+    }
+}
+
+/// The stream's display matrix rotation as ffprobe's side data lists it.
+///
+/// # Safety
+/// `st` is a stream of an open format context.
+unsafe fn display_matrix(st: *const ffi::AVStream) -> Option<serde_json::Value> {
+    let mut size = 0usize;
+    let m = ffi::av_stream_get_side_data(
+        st,
+        ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+        &mut size,
+    );
+    if m.is_null() || size < 36 {
+        return None;
+    }
+    let r = ffi::av_display_rotation_get(m as *const i32);
+    r.is_finite().then(|| {
+        serde_json::json!({
+            "side_data_type": "Display Matrix",
+            "rotation": r,
+        })
+    })
+}
+
+/// The stream tags the probe reads: `language` and `rotate`.
+///
+/// # Safety
+/// `st` is a stream of an open format context.
+unsafe fn stream_tags(st: *const ffi::AVStream) -> std::collections::HashMap<String, String> {
+    let mut tags = std::collections::HashMap::new();
+    for key in ["language", "rotate"] {
+        let k = std::ffi::CString::new(key).unwrap_or_default();
+        let e = ffi::av_dict_get((*st).metadata, k.as_ptr(), std::ptr::null(), 0);
+        if !e.is_null() {
+            if let Some(v) = c_text((*e).value) {
+                tags.insert(key.to_string(), v);
+            }
+        }
+    }
+    tags
 }
 
 /// Which of `candidates` (key frame times, sorted) a seek lands on.
@@ -306,21 +358,23 @@ pub fn seek_points(path: &Path, candidates: &[f64], tolerance_s: f64) -> Result<
             .join(",");
         let mut file = std::ffi::OsString::from("file:");
         file.push(path);
-        let out = ffmpeg::probe_output(&crate::args![
-            "-v",
-            "error",
-            "-fflags",
-            "+noparse+nofillin",
-            "-select_streams",
-            "v:0",
-            "-read_intervals",
-            intervals,
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-            file
-        ])?;
+        let out = Process::ffprobe()
+            .args(crate::args![
+                "-v",
+                "error",
+                "-fflags",
+                "+noparse+nofillin",
+                "-select_streams",
+                "v:0",
+                "-read_intervals",
+                intervals,
+                "-show_entries",
+                "packet=pts_time,flags",
+                "-of",
+                "csv=p=0",
+                file
+            ])
+            .stdout()?;
         landed.extend(String::from_utf8_lossy(&out).lines().filter_map(|l| {
             let (t, flags) = l.split_once(',')?;
             flags
@@ -345,7 +399,7 @@ pub fn seek_points(path: &Path, candidates: &[f64], tolerance_s: f64) -> Result<
 /// the tests hold the in-process probe to what ffprobe reports.
 pub fn from_ffprobe_json(path: &Path, json: &[u8]) -> Result<Probe> {
     let raw: Raw = serde_json::from_slice(json)
-        .map_err(|e| Error::input(path, format!("ffprobe gave unreadable output: {e}")))?;
+        .map_err(|e| MediaError::input(path, InputProblem::UnreadableProbe(e.to_string())))?;
     from_raw(path, raw)
 }
 
@@ -356,7 +410,7 @@ fn from_raw(path: &Path, raw: Raw) -> Result<Probe> {
         .filter(|s| s.codec_type.as_deref() == Some("video"))
         // Cover art is a one-frame "video" stream; the film is the other one.
         .find(|s| s.disposition.get("attached_pic").copied().unwrap_or(0) == 0)
-        .ok_or_else(|| Error::input(path, "has no video stream — is it a film?"))?;
+        .ok_or_else(|| MediaError::input(path, InputProblem::NoVideoStream))?;
     let audio = raw
         .streams
         .iter()
@@ -365,12 +419,7 @@ fn from_raw(path: &Path, raw: Raw) -> Result<Probe> {
     let duration_s = num(&video.duration)
         .or(fmt_duration)
         .filter(|d| *d > 0.0)
-        .ok_or_else(|| {
-            Error::input(
-                path,
-                "has no known duration (a still image or a broken file?)",
-            )
-        })?;
+        .ok_or_else(|| MediaError::input(path, InputProblem::NoDuration))?;
     let nominal_fps = ratio(&video.r_frame_rate);
     let mut fps = ratio(&video.avg_frame_rate);
     if let Some(n) = num(&video.nb_frames) {
@@ -390,7 +439,7 @@ fn from_raw(path: &Path, raw: Raw) -> Result<Probe> {
     let width = video.width.unwrap_or(0);
     let height = video.height.unwrap_or(0);
     if width == 0 || height == 0 {
-        return Err(Error::input(path, "video stream has no picture size"));
+        return Err(MediaError::input(path, InputProblem::NoPictureSize));
     }
     let start_time_s = raw
         .format
@@ -500,7 +549,16 @@ mod tests {
     fn no_video_stream_is_an_input_error() {
         let json = br#"{"streams":[{"index":0,"codec_type":"audio","codec_name":"mp3"}],"format":{"duration":"3"}}"#;
         let e = from_ffprobe_json(Path::new("song.mp4"), json).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert!(
+            matches!(
+                &e,
+                MediaError::Input {
+                    problem: InputProblem::NoVideoStream,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("song.mp4"));
         assert!(e.to_string().contains("no video stream"));
     }

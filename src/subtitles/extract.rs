@@ -4,8 +4,9 @@
 //! skipped, never guessed at.
 
 use super::{load_subtitles, Dialogue, SubtitleError};
+use crate::media::process::Process;
+use crate::media::MediaError;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The outcome of looking for embedded subtitles.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,10 +102,10 @@ pub fn extract_embedded(film: &Path, out_dir: &Path) -> Result<Embedded, Subtitl
         args.extend(["-c:s".into(), "srt".into(), "-f".into(), "srt".into()]);
     }
     args.push(part.as_os_str().into());
-    let out = Command::new("ffmpeg")
+    let out = Process::ffmpeg()
         .args(&args)
         .output()
-        .map_err(|e| tool_error(film, "ffmpeg", format!("cannot run ffmpeg: {e}")))?;
+        .map_err(|e| cannot_run(film, "ffmpeg", e))?;
     if !out.status.success() {
         let _ = std::fs::remove_file(&part);
         return Err(tool_error(
@@ -113,7 +114,7 @@ pub fn extract_embedded(film: &Path, out_dir: &Path) -> Result<Embedded, Subtitl
             format!(
                 "extracting subtitle stream 0:s:{n} ({}): {}",
                 s.codec,
-                String::from_utf8_lossy(&out.stderr).trim()
+                out.stderr.trim()
             ),
         ));
     }
@@ -158,8 +159,13 @@ fn tool_error(film: &Path, tool: &'static str, detail: String) -> SubtitleError 
     }
 }
 
+/// The tool could not be started: what the operating system said.
+fn cannot_run(film: &Path, tool: &'static str, e: MediaError) -> SubtitleError {
+    tool_error(film, tool, format!("cannot run {tool}: {}", e.os_detail()))
+}
+
 fn probe_subtitle_streams(film: &Path) -> Result<Vec<Stream>, SubtitleError> {
-    let out = Command::new("ffprobe")
+    let out = Process::ffprobe()
         .args([
             "-v",
             "error",
@@ -172,13 +178,9 @@ fn probe_subtitle_streams(film: &Path) -> Result<Vec<Stream>, SubtitleError> {
         ])
         .arg(film)
         .output()
-        .map_err(|e| tool_error(film, "ffprobe", format!("cannot run ffprobe: {e}")))?;
+        .map_err(|e| cannot_run(film, "ffprobe", e))?;
     if !out.status.success() {
-        return Err(tool_error(
-            film,
-            "ffprobe",
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
+        return Err(tool_error(film, "ffprobe", out.stderr.trim().to_string()));
     }
     parse_probe(&out.stdout).map_err(|e| tool_error(film, "ffprobe", e))
 }

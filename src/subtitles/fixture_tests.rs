@@ -414,7 +414,7 @@ fn ass_stream_is_kept_as_ass_and_forced_stream_skipped() {
     // ASS one must win and stay ASS (its Name field would carry speakers).
     let dir = tempfile::tempdir().expect("tempdir");
     let mkv = dir.path().join("two subs.mkv");
-    let status = std::process::Command::new("ffmpeg")
+    let out = crate::media::process::Process::ffmpeg()
         .args(["-nostdin", "-v", "error", "-y", "-i"])
         .arg(fixture("ted/test.mp4"))
         .arg("-i")
@@ -427,9 +427,9 @@ fn ass_stream_is_kept_as_ass_and_forced_stream_skipped() {
         ])
         .args(["-disposition:s:0", "forced", "-disposition:s:1", "0"])
         .arg(&mkv)
-        .status()
+        .output()
         .expect("ffmpeg runs");
-    assert!(status.success());
+    assert!(out.status.success(), "{}", out.stderr);
     let out = dir.path().join("out");
     let got = extract_embedded(&mkv, &out).expect("extracts");
     let Embedded::Extracted {

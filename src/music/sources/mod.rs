@@ -12,9 +12,9 @@ pub use folder::FolderSource;
 pub use jamendo::JamendoSource;
 
 use super::MusicError;
+use crate::media::process::Process;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What the trailer needs from its music.
 #[derive(Clone, Debug)]
@@ -138,7 +138,7 @@ pub fn probe_audio(path: &Path) -> Result<AudioInfo, MusicError> {
     if !path.is_file() {
         return Err(MusicError::NotFound(path.to_path_buf()));
     }
-    let out = Command::new("ffprobe")
+    let out = Process::ffprobe()
         .args(["-v", "error", "-select_streams", "a:0", "-show_entries"])
         .arg("stream=codec_type,duration:format=duration:format_tags=title,artist,genre,comment")
         .args(["-of", "json"])
@@ -146,16 +146,16 @@ pub fn probe_audio(path: &Path) -> Result<AudioInfo, MusicError> {
         .output()
         .map_err(|e| MusicError::Ffmpeg {
             path: path.to_path_buf(),
-            detail: format!("cannot start ffprobe: {e}"),
+            detail: format!("cannot start ffprobe: {}", e.os_detail()),
         })?;
     let not_audio = |detail: String| MusicError::NotAudio {
         path: path.to_path_buf(),
         detail,
     };
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
         return Err(not_audio(
-            err.lines()
+            out.stderr
+                .lines()
                 .last()
                 .unwrap_or("ffprobe failed")
                 .trim()

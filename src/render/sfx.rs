@@ -112,15 +112,6 @@ pub enum SfxError {
     Duration(f64),
 }
 
-impl From<SfxError> for crate::error::Error {
-    fn from(e: SfxError) -> Self {
-        match e {
-            SfxError::Io { path, source } => crate::error::Error::io(path, source),
-            other => crate::error::Error::Other(other.to_string()),
-        }
-    }
-}
-
 /// Small deterministic noise source (xorshift64*): the same seed gives the same
 /// effect on every machine, which the cache relies on.
 struct Noise(u64);

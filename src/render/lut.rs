@@ -23,15 +23,6 @@ pub enum LutError {
     Size(usize),
 }
 
-impl From<LutError> for crate::error::Error {
-    fn from(e: LutError) -> Self {
-        match e {
-            LutError::Io { path, source } => crate::error::Error::io(path, source),
-            other => crate::error::Error::Other(other.to_string()),
-        }
-    }
-}
-
 // Rec.709 luma weights: the grade splits a colour into luma and chroma so that
 // contrast/brightness/gamma act on lightness (as `eq` does on Y) and saturation
 // scales chroma only.

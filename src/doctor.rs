@@ -156,7 +156,7 @@ pub fn run(ui: &Ui) -> Result<()> {
         }
     }
     if checks.iter().any(|c| c.required && !c.ok) {
-        return Err(crate::error::Error::Other(
+        return Err(crate::error::Error::Internal(
             "required tools are missing (see above)".into(),
         ));
     }

@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod demo;
 pub mod doctor;
 pub mod edit;
@@ -17,6 +18,7 @@ pub mod manifest;
 pub mod media;
 pub mod models;
 pub mod music;
+pub mod options;
 pub mod pipeline;
 pub mod story;
 pub mod subtitles;

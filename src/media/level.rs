@@ -51,7 +51,7 @@ pub fn measure(samples: &[f32], rate: u32, true_peak: bool) -> Result<(f64, f64)
     } else {
         Mode::I
     };
-    let err = |e: ebur128::Error| Error::Other(format!("loudness measurement: {e:?}"));
+    let err = |e: ebur128::Error| Error::Internal(format!("loudness measurement: {e:?}"));
     let mut m = EbuR128::new(CHANNELS as u32, rate, mode).map_err(err)?;
     m.add_frames_f32(samples).map_err(err)?;
     let lufs = m.loudness_global().map_err(err)?;

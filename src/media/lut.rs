@@ -27,7 +27,7 @@ impl From<LutError> for crate::error::Error {
     fn from(e: LutError) -> Self {
         match e {
             LutError::Io { path, source } => crate::error::Error::io(path, source),
-            other => crate::error::Error::Other(other.to_string()),
+            other => crate::error::Error::Internal(other.to_string()),
         }
     }
 }

@@ -812,9 +812,12 @@ pub fn render(
             &picture_args(m, film, font.as_deref(), &picture),
             &mut |t| on_progress("picture", t),
         );
-        let (snd, secs) = sound
-            .join()
-            .unwrap_or_else(|_| (Err(Error::Other("the sound thread panicked".into())), 0.0));
+        let (snd, secs) = sound.join().unwrap_or_else(|_| {
+            (
+                Err(Error::Internal("the sound thread panicked".into())),
+                0.0,
+            )
+        });
         (snd, secs, pic)
     });
     picture_res?;

@@ -116,7 +116,7 @@ impl From<SfxError> for crate::error::Error {
     fn from(e: SfxError) -> Self {
         match e {
             SfxError::Io { path, source } => crate::error::Error::io(path, source),
-            other => crate::error::Error::Other(other.to_string()),
+            other => crate::error::Error::Internal(other.to_string()),
         }
     }
 }

@@ -98,7 +98,7 @@ pub struct ModelArgs {
     pub vision_parallel: usize,
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Default)]
 pub struct TrailerArgs {
     /// The film: any video ffmpeg reads.
     pub film: PathBuf,

@@ -46,7 +46,7 @@ pub fn run(ui: &Ui) -> Result<()> {
     ]);
     print_checks(ui, &checks);
     if checks.iter().any(|c| c.required && !c.ok) {
-        return Err(crate::error::Error::Other(
+        return Err(crate::error::Error::Setup(
             "required tools are missing (see above)".into(),
         ));
     }

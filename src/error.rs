@@ -1,9 +1,20 @@
-//! The one error type the command line sees.
+//! The error the command line sees: every module's own error, wrapped.
 //!
-//! Every module has its own error enum; they all convert into [`Error`], whose
-//! variants decide the exit code: 2 for usage and input problems (the user can
-//! fix them), 1 for everything else. Messages name the file and the problem.
+//! Each module has its own error enum (thiserror) and knows nothing of this
+//! one; they are wrapped here with `#[from]`. This level decides, by variant
+//! and never by message text, the exit code (2 for what the user can fix —
+//! usage and input — 1 for everything else) and a hint: what failed, which
+//! file, and what to do about it.
 
+use crate::analysis::AnalysisError;
+use crate::embed::EmbedError;
+use crate::llm::LlmError;
+use crate::media::MediaError;
+use crate::music::MusicError;
+use crate::render::RenderError;
+use crate::story::DescribeError;
+use crate::subtitles::SubtitleError;
+use crate::vibes::VibeError;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -12,7 +23,7 @@ pub enum Error {
     /// an output that cannot be written. Exit code 2.
     #[error("{}: {msg}", path.display())]
     Input { path: PathBuf, msg: String },
-    /// The command line itself is wrong (unknown vibe, bad option). Exit code 2.
+    /// The command line itself is wrong (a bad option value). Exit code 2.
     #[error("{0}")]
     Usage(String),
     /// An external tool (ffmpeg, llama-server) failed. Exit code 1.
@@ -25,11 +36,53 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A bug: CineCut broke one of its own rules (an invalid manifest of its
+    /// own making, a value that could not be serialised). Exit code 1.
     #[error("{0}")]
-    Other(String),
+    Internal(String),
+    #[error(transparent)]
+    Vibe(#[from] VibeError),
+    #[error("{}", subtitles_message(.0))]
+    Subtitles(#[from] SubtitleError),
+    #[error("{}", analysis_message(.0))]
+    Analysis(#[from] AnalysisError),
+    #[error("llama-server failed: {0}")]
+    Llm(#[from] LlmError),
+    #[error(transparent)]
+    Music(#[from] MusicError),
+    #[error(transparent)]
+    Describe(#[from] DescribeError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// What CineCut needs to run is not installed (`cinecut doctor`). Exit code 1.
+    #[error("{0}")]
+    Setup(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A subtitle error as the user reads it: ffmpeg's failures say so first.
+fn subtitles_message(e: &SubtitleError) -> String {
+    match e {
+        SubtitleError::Tool { .. } => format!("ffmpeg failed: {e}"),
+        _ => e.to_string(),
+    }
+}
+
+/// An analysis error as the user reads it: the file first, then the problem.
+fn analysis_message(e: &AnalysisError) -> String {
+    match e {
+        AnalysisError::NotFound(p) => format!("{}: no such file", p.display()),
+        AnalysisError::NoVideo(p) => format!("{}: has no video stream to analyse", p.display()),
+        AnalysisError::BadFile { path, problem } => format!("{}: {problem}", path.display()),
+        AnalysisError::Ffmpeg { .. } => format!("ffmpeg failed: {e}"),
+        other => other.to_string(),
+    }
+}
 
 impl Error {
     pub fn input(path: impl AsRef<Path>, msg: impl Into<String>) -> Self {
@@ -50,102 +103,64 @@ impl Error {
             msg: msg.into(),
         }
     }
+
+    /// 2 when the user can fix it (usage, their files), else 1.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Input { .. } | Error::Usage(_) => 2,
-            _ => 1,
+        let users = match self {
+            Error::Input { .. } | Error::Usage(_) | Error::Vibe(_) | Error::Music(_) => true,
+            Error::Subtitles(e) => !matches!(e, SubtitleError::Tool { .. }),
+            Error::Media(e) | Error::Render(RenderError::Media(e)) => {
+                matches!(e, MediaError::Input { .. })
+            }
+            Error::Analysis(e) => matches!(
+                e,
+                AnalysisError::NotFound(_)
+                    | AnalysisError::NoVideo(_)
+                    | AnalysisError::BadFile { .. }
+            ),
+            _ => false,
+        };
+        if users {
+            2
+        } else {
+            1
         }
+    }
+
+    /// What the user can do about it, when there is more to say than the
+    /// message itself.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::Vibe(_) => "`cinecut vibes` lists the 18 vibes",
+            Error::Usage(_) => "`cinecut --help` lists the commands and their options",
+            Error::Embed(_) => "run scripts/fixtures.sh tests, or set CINECUT_MODELS_DIR",
+            Error::Llm(_) => {
+                "check --llm / --llm-model, or leave them out to use the built-in analysers"
+            }
+            Error::Tool { .. } | Error::Analysis(AnalysisError::Ffmpeg { .. }) => {
+                "`cinecut doctor` says what is installed and what is missing"
+            }
+            Error::Subtitles(SubtitleError::Tool { .. })
+            | Error::Media(MediaError::ToolMissing { .. } | MediaError::ToolFailed { .. })
+            | Error::Render(RenderError::Media(MediaError::ToolMissing { .. })) => {
+                "`cinecut doctor` says what is installed and what is missing"
+            }
+            Error::Setup(_) => {
+                "install what is marked missing above (./setup.sh demo installs it all)"
+            }
+            Error::Io { .. } => "check that the folder exists, is writable and the disk has room",
+            Error::Internal(_) => {
+                "this is a bug in CineCut: please report it with the command you ran"
+            }
+            _ => return None,
+        })
     }
 }
 
-impl From<crate::media::MediaError> for Error {
-    fn from(e: crate::media::MediaError) -> Self {
-        use crate::media::{error::INSTALL_HINT, MediaError as M};
-        match e {
-            M::ToolMissing { tool, .. } => Error::tool(&tool, INSTALL_HINT),
-            M::ToolIo { tool, source } => Error::tool(&tool, source.to_string()),
-            M::ToolFailed { tool, stderr_tail } => Error::tool(&tool, stderr_tail),
-            M::Cancelled { tool } => Error::tool(&tool, "cancelled"),
-            M::ToolOutput { tool, problem } => Error::tool(&tool, problem),
-            M::Input { path, problem } => Error::input(path, problem.to_string()),
-            M::Io { path, source } => Error::io(path, source),
-            e @ M::Loudness(_) => Error::Other(e.to_string()),
-        }
-    }
-}
-
-impl From<crate::render::RenderError> for Error {
-    fn from(e: crate::render::RenderError) -> Self {
-        use crate::render::{error::NO_FONT_HINT, lut::LutError, sfx::SfxError, RenderError as R};
-        match e {
-            R::Media(e) => e.into(),
-            R::NoFont => Error::tool("cinecut", NO_FONT_HINT),
-            R::Io { path, source }
-            | R::Lut(LutError::Io { path, source })
-            | R::Sfx(SfxError::Io { path, source }) => Error::io(path, source),
-            e @ (R::SoundThreadPanicked | R::Lut(_) | R::Sfx(_)) => Error::Other(e.to_string()),
-        }
-    }
-}
-
+/// A sound effect is rendered by the assembly (to place it), not only by
+/// the render: it reaches the top as the render's error.
 impl From<crate::render::sfx::SfxError> for Error {
     fn from(e: crate::render::sfx::SfxError) -> Self {
-        crate::render::RenderError::from(e).into()
-    }
-}
-
-impl From<crate::vibes::VibeError> for Error {
-    fn from(e: crate::vibes::VibeError) -> Self {
-        Error::Usage(e.to_string())
-    }
-}
-
-impl From<crate::subtitles::SubtitleError> for Error {
-    fn from(e: crate::subtitles::SubtitleError) -> Self {
-        match e {
-            crate::subtitles::SubtitleError::Tool { .. } => Error::tool("ffmpeg", e.to_string()),
-            // Every other subtitle error is about the user's file, and names it.
-            _ => Error::Usage(e.to_string()),
-        }
-    }
-}
-
-impl From<crate::analysis::AnalysisError> for Error {
-    fn from(e: crate::analysis::AnalysisError) -> Self {
-        use crate::analysis::AnalysisError as A;
-        match e {
-            A::NotFound(p) => Error::input(&p, "no such file"),
-            A::NoVideo(p) => Error::input(&p, "has no video stream to analyse"),
-            A::BadFile { path, problem } => Error::input(&path, problem),
-            A::Ffmpeg { .. } => Error::tool("ffmpeg", e.to_string()),
-            other => Error::Other(other.to_string()),
-        }
-    }
-}
-
-impl From<crate::llm::LlmError> for Error {
-    fn from(e: crate::llm::LlmError) -> Self {
-        Error::tool("llama-server", e.to_string())
-    }
-}
-
-impl From<crate::music::MusicError> for Error {
-    fn from(e: crate::music::MusicError) -> Self {
-        // Only a file or folder the user named can fail the music stage.
-        Error::Usage(e.to_string())
-    }
-}
-
-impl From<crate::story::DescribeError> for Error {
-    fn from(e: crate::story::DescribeError) -> Self {
-        Error::Other(e.to_string())
-    }
-}
-
-impl From<crate::embed::EmbedError> for Error {
-    fn from(e: crate::embed::EmbedError) -> Self {
-        Error::Other(format!(
-            "{e} (run scripts/fixtures.sh tests, or set CINECUT_MODELS_DIR)"
-        ))
+        Error::Render(e.into())
     }
 }

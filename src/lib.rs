@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod demo;
 pub mod doctor;
 pub mod edit;
@@ -18,6 +19,7 @@ pub mod media;
 pub mod models;
 pub mod music;
 pub mod net;
+pub mod options;
 pub mod pipeline;
 pub mod render;
 pub mod story;

@@ -92,6 +92,16 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// A file's modification time in nanoseconds since the epoch (0 when unknown).
+pub fn mtime_ns(p: &Path) -> u128 {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// sha256 of a whole file, hex, for checksums of downloads.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -128,6 +138,13 @@ pub struct Artifact {
     pub fingerprint: String,
 }
 
+/// The fingerprint a saved artifact carries, whatever it holds.
+pub fn saved_fingerprint(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let env: Envelope<serde::de::IgnoredAny> = serde_json::from_slice(&bytes).ok()?;
+    (env.schema_version == SCHEMA_VERSION).then_some(env.fingerprint)
+}
+
 impl Artifact {
     pub fn new(dir: &Path, name: &str, fingerprint: String) -> Self {
         Artifact {
@@ -151,7 +168,7 @@ impl Artifact {
             fingerprint: self.fingerprint.clone(),
             data,
         };
-        let json = serde_json::to_vec_pretty(&env).map_err(|e| Error::Other(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&env).map_err(|e| Error::Internal(e.to_string()))?;
         atomic_write(&self.path, &json)
     }
 }

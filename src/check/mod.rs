@@ -655,7 +655,7 @@ pub fn run(trailer: &Path, manifest_path: &Path, json: bool) -> Result<bool> {
     }
     let r = check(trailer, &m, ctx.shots.as_deref(), ctx.cues.as_deref())?;
     if json {
-        let s = serde_json::to_string_pretty(&r).map_err(|e| Error::Other(e.to_string()))?;
+        let s = serde_json::to_string_pretty(&r).map_err(|e| Error::Internal(e.to_string()))?;
         println!("{s}");
     } else {
         println!("{r}");

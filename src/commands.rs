@@ -1,0 +1,189 @@
+//! One function per `cinecut` command: each turns its parsed arguments into
+//! a call of the library and prints what it made (a line for people, or JSON
+//! with `--json`). Returns the process's exit code.
+
+use crate::cli::{Cli, Command, TrailerArgs};
+use crate::error::{Error, Result};
+use crate::options::{FilmOptions, TrailerOptions};
+use crate::pipeline::{self, Summary};
+use crate::ui::Ui;
+use std::path::{Path, PathBuf};
+
+/// Runs the command; Ok holds the exit code (0, or 3 for `check`'s broken rules).
+pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
+    match cli.command {
+        Command::Trailer(a) => trailer(&a, ui),
+        Command::Render { manifest, output } => {
+            report(&pipeline::run_render(&manifest, output, ui)?, ui)
+        }
+        Command::Vibes => vibes(ui),
+        Command::Doctor => crate::doctor::run(ui).map(|()| 0),
+        Command::Demo {
+            vibe,
+            output,
+            length,
+            fresh,
+        } => demo(vibe, output, length, fresh, ui),
+        Command::Check { trailer, manifest } => {
+            let ok = crate::check::run(&trailer, &manifest, ui.json)?;
+            Ok(if ok { 0 } else { 3 })
+        }
+        Command::Structure { film, subs, models } => {
+            structure(&FilmOptions::for_structure(film, subs, &models), ui)
+        }
+        Command::Beats { music, vibe } => beats(&music, vibe.as_deref(), ui),
+        Command::Shots { film } => shots(&film, ui),
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<i32> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::Internal(e.to_string()))?;
+    println!("{s}");
+    Ok(0)
+}
+
+/// The warnings, then the trailer's line (or the JSON summary).
+fn report(summary: &Summary, ui: &Ui) -> Result<i32> {
+    for w in &summary.warnings {
+        ui.warn(w);
+    }
+    if ui.json {
+        return print_json(summary);
+    }
+    if let (Some(out), false) = (&summary.output, ui.quiet) {
+        println!(
+            "{} — {} clips, {:.1} s, {:.1} LUFS",
+            out.display(),
+            summary.clips,
+            summary.duration_s,
+            summary.loudness_lufs.unwrap_or(f64::NAN)
+        );
+    }
+    Ok(0)
+}
+
+fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
+    let opts = TrailerOptions::try_from(a)?;
+    report(&pipeline::run_trailer(&opts, ui)?, ui)
+}
+
+fn demo(
+    vibe: String,
+    output: Option<PathBuf>,
+    length: Option<f64>,
+    fresh: bool,
+    ui: &Ui,
+) -> Result<i32> {
+    let args = TrailerArgs {
+        film: crate::demo::fetch_bbb(ui)?,
+        vibe,
+        length,
+        output: Some(output.unwrap_or_else(|| "big_buck_bunny_trailer.mp4".into())),
+        fresh,
+        spoiler_line: 0.85,
+        title: Some("BIG BUCK BUNNY".into()),
+        end_card: "COMING SOON".into(),
+        ..Default::default()
+    };
+    trailer(&args, ui)
+}
+
+fn vibes(ui: &Ui) -> Result<i32> {
+    let all = crate::vibes::all();
+    if ui.json {
+        return print_json(&all);
+    }
+    for v in all {
+        println!(
+            "{:<12} cuts {:.1}/{:.1}/{:.1} s  clips {}-{}  dialogue {:.0}%  {} + {}  {:.0} LUFS  {:.0} BPM  {:.0} s\n{:<12} {}",
+            v.name, v.act_cut_s[0], v.act_cut_s[1], v.act_cut_s[2], v.clips[0], v.clips[1],
+            v.dialogue_ratio * 100.0, v.transitions[0].name(), v.transitions[1].name(),
+            v.loudness_lufs, v.tempo_bpm, v.length_s, "", v.description
+        );
+    }
+    Ok(0)
+}
+
+fn structure(opts: &FilmOptions, ui: &Ui) -> Result<i32> {
+    let s = pipeline::run_structure(opts, ui)?;
+    if ui.json {
+        return print_json(&s);
+    }
+    println!(
+        "BEGIN {:.1} s  ESCALATION {:.1} s  CLIMAX {:.1} s  ({})\n{}",
+        s.begin_t, s.escalation_t, s.climax_t, s.source, s.reasoning
+    );
+    if let Some(r) = &s.fallback_reason {
+        println!("built-in analyser used: {r}");
+    }
+    Ok(0)
+}
+
+fn beats(music: &Path, vibe: Option<&str>, ui: &Ui) -> Result<i32> {
+    use crate::music;
+    let prior = match vibe {
+        Some(v) => Some(crate::vibes::get(v)?.tempo_bpm),
+        None => None,
+    };
+    music::probe_audio(music)?;
+    let st = ui.stage("beats", None);
+    let mono = music::decode_mono(music, music::ANALYSIS_SR)?;
+    let g = music::track_beats(&mono, music::ANALYSIS_SR, prior);
+    st.finish(&format!("{:.1} BPM, {} beats", g.bpm, g.beats.len()));
+    if ui.json {
+        return print_json(&g);
+    }
+    println!(
+        "{:.2} BPM, {}/4, {} beats, {} downbeats, peak at {:.2} s",
+        g.bpm,
+        g.meter,
+        g.beats.len(),
+        g.downbeats.len(),
+        g.peak_s
+    );
+    Ok(0)
+}
+
+fn shots(film: &Path, ui: &Ui) -> Result<i32> {
+    use crate::media::probe;
+    // The analysis starts on what the film's header says while the probe
+    // runs; a film whose header says too little (MPEG-TS) or that cannot be
+    // read is probed first, for its error.
+    let (first, probed) = match probe::probe_header(film) {
+        Some(guess) => (guess, false),
+        None => (probe::probe(film)?, true),
+    };
+    let st = ui.stage("analyse", Some(first.duration_s));
+    let opts = Default::default();
+    let a = if probed {
+        crate::analysis::analyse_probed(film, &first, &opts, &mut |t| st.set(t))
+            .map_err(Error::from)
+    } else {
+        crate::analysis::analyse_guessed(film, &first, &opts, &mut |t| st.set(t))
+    };
+    let a = match a {
+        Ok(a) => {
+            st.finish(&format!("{} shots", a.shots.len()));
+            a
+        }
+        Err(e) => {
+            st.abandon();
+            return Err(e);
+        }
+    };
+    for w in &a.warnings {
+        ui.warn(w);
+    }
+    if ui.json {
+        return print_json(&a);
+    }
+    for b in &a.boundaries {
+        println!(
+            "{:>10.3} s  frame {:>7}  {}",
+            b.time_s,
+            b.frame,
+            format!("{:?}", b.kind).to_lowercase()
+        );
+    }
+    Ok(0)
+}

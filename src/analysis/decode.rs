@@ -2,7 +2,7 @@
 //! probe (`media::probe`), the spec of a pass (size, skipping, segment or
 //! window, side picture, sound, packet grid), the frames and report it gives
 //! back, and keyframe JPEGs by seeking (an ffmpeg process). The passes
-//! themselves run in process ([`super::libav`]).
+//! themselves run in process ([`super::decoder`]).
 //! Nothing here knows about shots; detectors only ever see decoded frames.
 
 use std::path::{Path, PathBuf};
@@ -231,7 +231,7 @@ pub struct PassReport {
     pub stopped: bool,
 }
 
-pub use super::libav::{run_pass, run_windows};
+pub use super::decoder::{run_pass, run_windows};
 
 /// Write one JPEG per time (long side at most `max_side`), seeking to each
 /// time instead of decoding the film; batches several seeks per process.

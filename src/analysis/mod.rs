@@ -1,16 +1,16 @@
 //! Film analysis in one decoding pass: shot boundaries (cuts, fades, dissolves,
 //! flash-robust, frame-exact), per-shot signals normalised across the film, a
 //! loudness curve, and keyframe choice/extraction for the vision stage.
-//! `decode` and `libav` own the decoding; `features` and `detect` only see
+//! `decode` and `decoder` own the decoding; `features` and `detect` only see
 //! numbers.
 
 pub mod audio;
 pub mod decode;
+pub mod decoder;
 pub mod detect;
 pub mod eval;
 pub mod faces;
 pub mod features;
-pub mod libav;
 pub mod segments;
 
 use std::path::{Path, PathBuf};
@@ -351,7 +351,7 @@ fn analyse_guessing<E: Send>(
     };
     let (first, probed) = std::thread::scope(|sc| {
         let probing = sc.spawn(|| {
-            libav::lower_priority();
+            decoder::lower_priority();
             let p = probe();
             if !matches!(&p, Ok(info) if *info == guess) {
                 stop.store(true, Ordering::Relaxed);
@@ -427,7 +427,7 @@ fn analyse_info(
     // Face samples, tagged with the segment that decoded them.
     let (face_tx, face_rx) = std::sync::mpsc::channel::<(usize, faces::FaceSample)>();
     let split_at = if opts.split {
-        segments::split_point(info.duration_s, &libav::index_keys(film, info.start_time))
+        segments::split_point(info.duration_s, &decoder::index_keys(film, info.start_time))
     } else {
         None
     };

@@ -296,7 +296,7 @@ pub fn decode(
             sc.spawn(move || {
                 // The sound is short work beside the picture: it waits for
                 // a free core rather than slow the segments down.
-                super::libav::lower_priority();
+                super::decoder::lower_priority();
                 decode::run_pass(film, &spec_idx, &mut |_| true, None)
             })
         });

@@ -88,11 +88,14 @@ pub fn probe(film: &Path) -> Result<ProbeInfo, AnalysisError> {
         .map_err(|e| probe_error(film, e))
 }
 
-/// The analysis' error for a failed probe: the film and the problem.
+/// The analysis' error for a failed probe: the film and the problem. A film
+/// the probe rejected that opens and has no video stream is
+/// [`AnalysisError::NoVideo`]; that is asked of the file (see
+/// [`super::decoder::has_video_stream`]), not read from the message.
 pub fn probe_error(film: &Path, e: crate::error::Error) -> AnalysisError {
     use crate::error::Error as E;
     match e {
-        E::Input { msg, .. } if msg.contains("no video stream") => {
+        E::Input { .. } if super::decoder::has_video_stream(film) == Some(false) => {
             AnalysisError::NoVideo(film.to_path_buf())
         }
         E::Input { msg, .. } => AnalysisError::BadFile {
@@ -287,4 +290,26 @@ pub fn extract_jpegs(
         }
     }
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_without_a_picture_has_no_video_and_a_file_of_text_is_bad() {
+        let dir = tempfile::tempdir().unwrap();
+        let tone = dir.path().join("tone.wav");
+        let samples: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+        std::fs::write(&tone, crate::media::wav::pcm16(&samples, 8000, 1)).unwrap();
+        let e = probe(&tone).unwrap_err();
+        assert!(matches!(&e, AnalysisError::NoVideo(p) if p == &tone), "{e}");
+        let text = dir.path().join("notes.mp4");
+        std::fs::write(&text, "this is not a film").unwrap();
+        let e = probe(&text).unwrap_err();
+        assert!(
+            matches!(&e, AnalysisError::BadFile { path, .. } if path == &text),
+            "{e}"
+        );
+    }
 }

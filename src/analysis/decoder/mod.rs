@@ -229,6 +229,20 @@ pub fn index_keys(film: &Path, start_s: f64) -> Vec<f64> {
     keys
 }
 
+/// Whether `film` has a video stream by the probe's rule (a video stream
+/// that is not an attached picture: cover art is not a film); `None` when
+/// it cannot be opened. The probe fails on a film without one, and this
+/// tells that failure from the others without reading its message.
+pub fn has_video_stream(film: &Path) -> Option<bool> {
+    let ictx = crate::media::libav::open(film).ok()?;
+    Some(ictx.streams().any(|s| {
+        s.parameters().medium() == ff::media::Type::Video
+            && !s
+                .disposition()
+                .contains(ff::format::stream::Disposition::ATTACHED_PIC)
+    }))
+}
+
 /// Lower the calling thread's priority (nice 10): for side work that must
 /// not slow the picture decoders down. On Linux a thread's nice value is
 /// its own.

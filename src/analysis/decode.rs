@@ -2,7 +2,7 @@
 //! probe (`media::probe`), the spec of a pass (size, skipping, segment or
 //! window, side picture, sound, packet grid), the frames and report it gives
 //! back, and keyframe JPEGs by seeking (an ffmpeg process). The passes
-//! themselves run in process ([`super::libav`]).
+//! themselves run in process ([`super::decoder`]).
 //! Nothing here knows about shots; detectors only ever see decoded frames.
 
 use crate::media::process::Process;
@@ -232,7 +232,7 @@ pub struct PassReport {
     pub stopped: bool,
 }
 
-pub use super::libav::{run_pass, run_windows};
+pub use super::decoder::{run_pass, run_windows};
 
 /// Write one JPEG per time (long side at most `max_side`), seeking to each
 /// time instead of decoding the film; batches several seeks per process.
@@ -286,4 +286,26 @@ pub fn extract_jpegs(
         }
     }
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_without_a_picture_has_no_video_and_a_file_of_text_is_bad() {
+        let dir = tempfile::tempdir().unwrap();
+        let tone = dir.path().join("tone.wav");
+        let samples: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+        std::fs::write(&tone, crate::media::wav::pcm16(&samples, 8000, 1)).unwrap();
+        let e = probe(&tone).unwrap_err();
+        assert!(matches!(&e, AnalysisError::NoVideo(p) if p == &tone), "{e}");
+        let text = dir.path().join("notes.mp4");
+        std::fs::write(&text, "this is not a film").unwrap();
+        let e = probe(&text).unwrap_err();
+        assert!(
+            matches!(&e, AnalysisError::BadFile { path, .. } if path == &text),
+            "{e}"
+        );
+    }
 }

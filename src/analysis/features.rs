@@ -67,6 +67,87 @@ struct Thumb {
     hist: [f32; HIST],
 }
 
+impl Thumb {
+    /// The grid means of `sums` with the picture's mean luma (`mean_y`,
+    /// 0..255) taken off the luma, and its colour histogram.
+    fn of(sums: &PixelSums, hist: [f32; HIST], mean_y: f64) -> Self {
+        let mut th = Thumb {
+            y: [0.0; GRID],
+            cb: [0.0; GRID],
+            cr: [0.0; GRID],
+            hist,
+        };
+        let gmean = (mean_y / 255.0) as f32;
+        for i in 0..GRID {
+            let [y, cb, cr] = sums.cell_means(i);
+            (th.y[i], th.cb[i], th.cr[i]) = (y - gmean, cb, cr);
+        }
+        th
+    }
+}
+
+/// What the chroma planes of a picture add up to: the saturation, the
+/// pixels of skin-like chroma with some light on them, and the pixels per
+/// hue bin (grey ones in none).
+struct ChromaSums {
+    /// Sum of the chroma pixels' saturation.
+    sat: f64,
+    skin: usize,
+    hue: [u32; 8],
+}
+
+impl ChromaSums {
+    /// Of the Cb and Cr planes `chroma` (each `w/2`×`h/2`) of a picture
+    /// whose luma plane is `yp` (`w` wide).
+    fn of(yp: &[u8], chroma: &[u8], w: usize, h: usize) -> Self {
+        let (cw, ch) = (w / 2, h / 2);
+        let (up, vp) = chroma.split_at(cw * ch);
+        // Saturation is a sum of fractions: kept in the order of the pixels
+        // (f64, as before) so that it does not move with the arithmetic.
+        let (mut sum_s, mut skin) = (0f64, 0usize);
+        let mut hue = [0u32; 8];
+        let hues = hue_table();
+        for cy in 0..ch {
+            let (ur, vr) = (&up[cy * cw..][..cw], &vp[cy * cw..][..cw]);
+            let yr = &yp[2 * cy * w..][..w];
+            for cx in 0..cw {
+                let (bu, bv) = (ur[cx], vr[cx]);
+                sum_s += saturation(bu, bv) as f64;
+                let bin = hues[(bu as usize) << 8 | bv as usize];
+                // Skin chroma box (Chai & Ngan) with some light on it.
+                if (77..=127).contains(&bu) && (133..=173).contains(&bv) && yr[2 * cx] > 60 {
+                    skin += 1;
+                }
+                if bin != NO_HUE {
+                    hue[bin as usize] += 1;
+                }
+            }
+        }
+        ChromaSums {
+            sat: sum_s,
+            skin,
+            hue,
+        }
+    }
+}
+
+/// The colour histogram (8 luma bins from `sums`, then the 8 hue bins
+/// weighted 4×), normalised to sum to 1.
+fn colour_hist(sums: &PixelSums, hue: &[u32; 8]) -> [f32; HIST] {
+    let mut hist = [0f32; HIST];
+    for (b, v) in hist.iter_mut().take(8).enumerate() {
+        *v = sums.luma_hist[b * 32..][..32].iter().sum::<u32>() as f32;
+    }
+    for (v, &n) in hist[8..].iter_mut().zip(hue) {
+        *v = 4.0 * n as f32;
+    }
+    let total: f32 = hist.iter().sum::<f32>().max(1.0);
+    for v in &mut hist {
+        *v /= total;
+    }
+    hist
+}
+
 /// Streaming feature extractor; feed frames in presentation order.
 pub struct Extractor {
     w: usize,
@@ -103,83 +184,54 @@ impl Extractor {
     /// colour conversion in ffmpeg and three quarters of the chroma work here.
     pub fn push(&mut self, t: f64, frame: u64, yuv: &[u8]) {
         let (w, h) = (self.w, self.h);
-        let (cw, ch) = (w / 2, h / 2);
         let sums = PixelSums::of(yuv, w, h);
-        let (yp, rest) = yuv.split_at(w * h);
-        let (up, vp) = rest.split_at(cw * ch);
-        // Saturation is a sum of fractions: kept in the order of the pixels
-        // (f64, as before) so that it does not move with the arithmetic.
-        let (mut sum_s, mut skin) = (0f64, 0usize);
-        let mut hue = [0u32; 8];
-        let hues = hue_table();
-        for cy in 0..ch {
-            let (ur, vr) = (&up[cy * cw..][..cw], &vp[cy * cw..][..cw]);
-            let yr = &yp[2 * cy * w..][..w];
-            for cx in 0..cw {
-                let (bu, bv) = (ur[cx], vr[cx]);
-                sum_s += saturation(bu, bv) as f64;
-                let bin = hues[(bu as usize) << 8 | bv as usize];
-                // Skin chroma box (Chai & Ngan) with some light on it.
-                if (77..=127).contains(&bu) && (133..=173).contains(&bv) && yr[2 * cx] > 60 {
-                    skin += 1;
-                }
-                if bin != NO_HUE {
-                    hue[bin as usize] += 1;
-                }
-            }
-        }
-        let mut hist = [0f32; HIST];
-        for (b, v) in hist.iter_mut().take(8).enumerate() {
-            *v = sums.luma_hist[b * 32..][..32].iter().sum::<u32>() as f32;
-        }
-        for (v, &n) in hist[8..].iter_mut().zip(&hue) {
-            *v = 4.0 * n as f32;
-        }
+        let (yp, chroma_planes) = yuv.split_at(w * h);
+        let chroma = ChromaSums::of(yp, chroma_planes, w, h);
         let n = (w * h) as f64;
         let mean_y = sums.luma_sum() as f64 / n;
         let var_y = (sums.luma_sq_sum() as f64 / n - mean_y * mean_y).max(0.0);
         let lap = laplacian_sum(yp, w, h) as f64;
         let lap_n = ((w.saturating_sub(2)) * (h.saturating_sub(2))).max(1) as f64;
-        let total: f32 = hist.iter().sum::<f32>().max(1.0);
-        for v in &mut hist {
-            *v /= total;
-        }
-        let mut th = Thumb {
-            y: [0.0; GRID],
-            cb: [0.0; GRID],
-            cr: [0.0; GRID],
-            hist,
-        };
-        let gmean = (mean_y / 255.0) as f32;
-        for i in 0..GRID {
-            let [y, cb, cr] = sums.cell_means(i);
-            (th.y[i], th.cb[i], th.cr[i]) = (y - gmean, cb, cr);
-        }
-
+        let th = Thumb::of(&sums, colour_hist(&sums, &chroma.hue), mean_y);
+        let chroma_n = ((w / 2) * (h / 2)).max(1) as f64;
         let mut st = FrameStats {
             t,
             frame,
             luma: (mean_y / 255.0) as f32,
             luma_std: (var_y.sqrt() / 255.0) as f32,
-            sat: (sum_s / (cw * ch).max(1) as f64) as f32,
+            sat: (chroma.sat / chroma_n) as f32,
             sharp: (lap / lap_n / 255.0) as f32,
-            skin: (skin as f64 / (cw * ch).max(1) as f64) as f32,
+            skin: (chroma.skin as f64 / chroma_n) as f32,
             hist: th.hist,
             ..Default::default()
         };
-        // Differences to earlier frames. Luma is compared with its means kept
-        // (brightness jumps matter for cuts), so add back the global mean delta.
+        self.compare_with_earlier(&th, &mut st);
+        self.ring.push_back(th);
+        if self.ring.len() > self.ring_cap {
+            self.ring.pop_front();
+        }
+        self.stats.push(st);
+        if self.half.is_empty() && self.stats.len() > MEASURE {
+            self.fix_dissolve_widths();
+        }
+        self.add_linearity();
+    }
+
+    /// The differences of the new frame `th` (statistics `st`) to the
+    /// earlier ones. Luma is compared with its means kept (brightness jumps
+    /// matter for cuts), so the global mean delta is added back.
+    fn compare_with_earlier(&self, th: &Thumb, st: &mut FrameStats) {
         for k in 1..=BACK {
             if let Some(prev) = self.ring.len().checked_sub(k).map(|i| &self.ring[i]) {
                 let prev_mean = self.stats[self.stats.len() - k].luma;
-                st.diff[k - 1] = thumb_diff(&th, prev, st.luma - prev_mean);
+                st.diff[k - 1] = thumb_diff(th, prev, st.luma - prev_mean);
             }
         }
         if let Some(prev) = self.ring.back() {
             let prev_mean = self.stats[self.stats.len() - 1].luma;
-            st.diff_halves = half_diffs(&th, prev, st.luma - prev_mean);
+            st.diff_halves = half_diffs(th, prev, st.luma - prev_mean);
             st.diff_mc = if st.diff[0] >= MC_MIN {
-                shifted_diff(&th, prev, st.luma - prev_mean).min(st.diff[0])
+                shifted_diff(th, prev, st.luma - prev_mean).min(st.diff[0])
             } else {
                 st.diff[0]
             };
@@ -191,17 +243,19 @@ impl Extractor {
                 .sum::<f32>()
                 * 0.5;
         }
-        self.ring.push_back(th);
-        if self.ring.len() > self.ring_cap {
-            self.ring.pop_front();
-        }
-        self.stats.push(st);
-        if self.half.is_empty() && self.stats.len() > MEASURE {
-            let mut d: Vec<f64> = self.stats.windows(2).map(|w| w[1].t - w[0].t).collect();
-            d.sort_by(|a, b| a.total_cmp(b));
-            self.half = half_widths(d[d.len() / 2].max(self.min_step_s));
-        }
-        // Dissolve linearity with the newest frame as the right end b = c + h.
+    }
+
+    /// Turn the dissolve widths into frames of the analysed frame interval
+    /// (the median over the first frames; never below `min_step_s`).
+    fn fix_dissolve_widths(&mut self) {
+        let mut d: Vec<f64> = self.stats.windows(2).map(|w| w[1].t - w[0].t).collect();
+        d.sort_by(|a, b| a.total_cmp(b));
+        self.half = half_widths(d[d.len() / 2].max(self.min_step_s));
+    }
+
+    /// Dissolve linearity with the newest frame as the right end b = c + h,
+    /// for each dissolve half-width h: stored at the centre frame c.
+    fn add_linearity(&mut self) {
         let len = self.ring.len();
         let ns = self.stats.len();
         for (hi, &hh) in self.half.iter().enumerate() {

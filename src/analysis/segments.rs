@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Mutex};
 
 use super::decode::{self, DecodeSpec, PassReport, SideSinkFactory};
 use super::features::{half_widths, Extractor, FrameStats, BACK};
@@ -88,25 +88,6 @@ enum Join {
     Never,
 }
 
-struct Shared {
-    join: Mutex<Join>,
-}
-
-impl Shared {
-    /// Set the join once: the first of the second segment's first frame and
-    /// the first segment's end wins.
-    fn set_join(&self, j: Join) {
-        if let Ok(mut g) = self.join.lock() {
-            if *g == Join::Unknown {
-                *g = j;
-            }
-        }
-    }
-    fn join(&self) -> Join {
-        self.join.lock().map(|g| *g).unwrap_or(Join::Never)
-    }
-}
-
 /// A decoded analysis picture kept at a segment's edge, to recompute the
 /// statistics across the join.
 #[derive(Clone)]
@@ -128,6 +109,7 @@ impl Kept {
     }
 }
 
+/// Add a frame to `ex`, marked intra and key as the decoder said.
 fn push(ex: &mut Extractor, t: f64, pict_type: char, key: bool, yuv: &[u8]) {
     ex.push(t, 0, yuv);
     if let Some(s) = ex.stats.last_mut() {
@@ -153,251 +135,344 @@ pub fn decode(
         return one_pass(film, spec, min_step_s, sink0, progress);
     };
     let sink1 = sinks.get_mut(1).and_then(Option::take);
-    let seg_spec = |seek: Option<f64>| DecodeSpec {
-        // Reference-frame chains do not thread: one thread per decoder.
-        threads: if spec.threads == 0 { 1 } else { spec.threads },
-        audio: false,
-        grid: false,
-        seek,
-        ..spec.clone()
-    };
-    let (spec_a, spec_b) = (seg_spec(None), seg_spec(Some(split_at)));
-    let spec_idx = DecodeSpec {
-        video: false,
-        side: None,
-        threads: 1,
-        ..spec.clone()
-    };
-    let need_index = spec.audio || spec.grid;
-    let shared = Arc::new(Shared {
-        join: Mutex::new(Join::Unknown),
-    });
-    let (halves_tx, halves_rx) = std::sync::mpsc::channel::<Vec<usize>>();
-    let (prog_tx, prog_rx) = std::sync::mpsc::channel::<(usize, f64)>();
-    let (w, h) = (spec.width, spec.height);
-    // Pictures kept at each side of the join: the recomputed frames look
-    // back and ahead at most this far (see `edge`).
-    let edge = edge(&half_widths(min_step_s));
-
+    let split = Split::new(film, spec, min_step_s, split_at);
     std::thread::scope(|sc| {
-        let sh = shared.clone();
-        let ptx = prog_tx.clone();
-        let a = sc.spawn(move || {
-            let mut ex = Extractor::new(w, h, min_step_s);
-            let mut halves_tx = Some(halves_tx);
-            let mut tail: VecDeque<Kept> = VecDeque::new();
-            let mut next = 0.0;
-            let r = decode::run_pass(
-                film,
-                &spec_a,
-                &mut |f| {
-                    // The second segment's frames start at the join; past
-                    // it only the frame interval may still be unmeasured
-                    // (it is measured on the film's first frames, whichever
-                    // segment decodes them).
-                    let past = matches!(sh.join(), Join::At(j) if f.t >= j - 1e-6);
-                    if past && halves_tx.is_none() {
-                        return false;
-                    }
-                    push(&mut ex, f.t, f.pict_type, f.key, f.yuv);
-                    if ex.measured() {
-                        if let Some(tx) = halves_tx.take() {
-                            let _ = tx.send(ex.halves());
-                        }
-                    }
-                    if !past {
-                        tail.push_back(Kept::of(f));
-                        if tail.len() > 2 * edge {
-                            tail.pop_front();
-                        }
-                    }
-                    if f.t >= next {
-                        let _ = ptx.send((0, f.t));
-                        next = f.t + 1.0;
-                    }
-                    true
-                },
-                sink0,
-            );
-            // Reached the end (too short to measure, or the second segment
-            // never started): the second waits for nothing more.
-            if let Some(tx) = halves_tx.take() {
-                let _ = tx.send(ex.halves());
-            }
-            sh.set_join(Join::Never);
-            r.map(|rep| (rep, ex, tail))
-        });
-        let sh = shared.clone();
-        let ptx = prog_tx.clone();
-        let b = sc.spawn(move || {
-            let mut ex: Option<Extractor> = None;
-            let mut head: Vec<Kept> = Vec::new();
-            let mut waiting: Vec<Kept> = Vec::new();
-            let mut next = 0.0;
-            let r = decode::run_pass(
-                film,
-                &spec_b,
-                &mut |f| {
-                    if head.is_empty() && waiting.is_empty() && ex.is_none() {
-                        // The first frame of this segment is the join.
-                        sh.set_join(Join::At(f.t));
-                        if sh.join() != Join::At(f.t) {
-                            return false; // the first segment is already done
-                        }
-                    }
-                    let k = Kept::of(f);
-                    if head.len() < 2 * edge {
-                        head.push(k.clone());
-                    }
-                    // Statistics need the measured frame interval: hold the
-                    // frames until the first segment has it.
-                    waiting.push(k);
-                    if ex.is_none() {
-                        match halves_rx.try_recv() {
-                            Ok(hv) => {
-                                let mut e = Extractor::new(w, h, min_step_s);
-                                e.set_halves(hv);
-                                ex = Some(e);
-                            }
-                            Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                            Err(_) => return false,
-                        }
-                    }
-                    if let Some(e) = ex.as_mut() {
-                        for k in waiting.drain(..) {
-                            push(e, k.t, k.pict_type, k.key, &k.yuv);
-                        }
-                    }
-                    if f.t >= next {
-                        let _ = ptx.send((1, f.t));
-                        next = f.t + 1.0;
-                    }
-                    true
-                },
-                sink1,
-            );
-            let ex = match ex {
-                Some(e) => Some(e),
-                None => halves_rx.recv().ok().map(|hv| {
-                    let mut e = Extractor::new(w, h, min_step_s);
-                    e.set_halves(hv);
-                    e
-                }),
-            };
-            let ex = ex.map(|mut e| {
-                for k in waiting.drain(..) {
-                    push(&mut e, k.t, k.pict_type, k.key, &k.yuv);
-                }
-                e
-            });
-            (r.ok(), ex, head)
-        });
-        let idx = need_index.then(|| {
-            sc.spawn(move || {
-                // The sound is short work beside the picture: it waits for
-                // a free core rather than slow the segments down.
-                super::libav::lower_priority();
-                decode::run_pass(film, &spec_idx, &mut |_| true, None)
-            })
-        });
+        let (halves_tx, halves_rx) = mpsc::channel::<Vec<usize>>();
+        let (prog_tx, prog_rx) = mpsc::channel::<(usize, f64)>();
+        let split = &split;
+        let ticker = |segment| Ticker {
+            segment,
+            next: 0.0,
+            tx: prog_tx.clone(),
+        };
+        let (tick_a, tick_b) = (ticker(0), ticker(1));
+        let a = sc.spawn(move || split.first_segment(sink0, halves_tx, tick_a));
+        let b = sc.spawn(move || split.second_segment(sink1, halves_rx, tick_b));
+        let index = (spec.audio || spec.grid).then(|| sc.spawn(|| split.index_pass()));
         drop(prog_tx);
-        // Progress: film seconds covered by both segments together (the
-        // first counts up to where the second starts), never going back.
-        let (mut at, mut b_start, mut last) = ([0.0f64; 2], f64::INFINITY, 0.0f64);
-        for (i, t) in prog_rx {
-            if i == 1 {
-                b_start = b_start.min(t);
-            }
-            at[i] = t;
-            let covered = at[0].min(b_start) + (at[1] - b_start).max(0.0);
-            if covered > last {
-                last = covered.min(duration_s);
-                progress(last);
-            }
-        }
-        let (rep_a, ex_a, tail) = a.join().map_err(|_| AnalysisError::Ffmpeg {
+        forward_progress(prog_rx, duration_s, progress);
+        let first = a.join().map_err(|_| AnalysisError::Ffmpeg {
             film: film.to_path_buf(),
             problem: "decoder thread panicked".into(),
         })??;
-        let (rep_b, ex_b, head) = b.join().unwrap_or((None, None, Vec::new()));
-        let idx = match idx.map(|h| h.join()) {
+        let second = b.join().unwrap_or_default();
+        let index = match index.map(|h| h.join()) {
             Some(Ok(r)) => Some(r?),
             Some(Err(_)) => None,
             None => None,
         };
-        let halves = ex_a.halves();
-        let mut report = PassReport {
-            frames: 0,
-            stopped: false,
-            ..Default::default()
+        Ok(split.merge(first, second, index))
+    })
+}
+
+/// Progress: film seconds covered by both segments together (the first
+/// counts up to where the second starts), never going back.
+fn forward_progress(
+    ticks: mpsc::Receiver<(usize, f64)>,
+    duration_s: f64,
+    progress: &mut dyn FnMut(f64),
+) {
+    let (mut at, mut b_start, mut last) = ([0.0f64; 2], f64::INFINITY, 0.0f64);
+    for (i, t) in ticks {
+        if i == 1 {
+            b_start = b_start.min(t);
+        }
+        at[i] = t;
+        let covered = at[0].min(b_start) + (at[1] - b_start).max(0.0);
+        if covered > last {
+            last = covered.min(duration_s);
+            progress(last);
+        }
+    }
+}
+
+/// A segment's progress, sent once per second of film decoded.
+struct Ticker {
+    segment: usize,
+    next: f64,
+    tx: mpsc::Sender<(usize, f64)>,
+}
+
+impl Ticker {
+    fn tick(&mut self, t: f64) {
+        if t >= self.next {
+            let _ = self.tx.send((self.segment, t));
+            self.next = t + 1.0;
+        }
+    }
+}
+
+/// What the first segment delivered: its report, its statistics, and its
+/// last pictures before the join.
+struct First {
+    report: PassReport,
+    ex: Extractor,
+    tail: VecDeque<Kept>,
+}
+
+/// What the second segment delivered: its report (`None`: it failed), its
+/// statistics (`None`: the first segment never measured the frame
+/// interval) and its first pictures.
+#[derive(Default)]
+struct Second {
+    report: Option<PassReport>,
+    ex: Option<Extractor>,
+    head: Vec<Kept>,
+}
+
+/// A main pass split in two segments at a key frame (see the module's doc).
+struct Split<'a> {
+    film: &'a Path,
+    /// The first segment's pass, the second's (from the split point), and
+    /// the side pass that only demuxes the grid and decodes the sound.
+    first: DecodeSpec,
+    second: DecodeSpec,
+    index: DecodeSpec,
+    min_step_s: f64,
+    /// Pictures kept at each side of the join: the recomputed frames look
+    /// back and ahead at most this far (see `edge`).
+    edge: usize,
+    join: Mutex<Join>,
+}
+
+impl<'a> Split<'a> {
+    fn new(film: &'a Path, spec: &DecodeSpec, min_step_s: f64, split_at: f64) -> Self {
+        let segment = |seek: Option<f64>| DecodeSpec {
+            // Reference-frame chains do not thread: one thread per decoder.
+            threads: if spec.threads == 0 { 1 } else { spec.threads },
+            audio: false,
+            grid: false,
+            seek,
+            ..spec.clone()
         };
-        let join = match (shared.join(), rep_a.stopped, rep_b, ex_b) {
-            (Join::At(j), true, Some(rep_b), Some(ex_b)) if !head.is_empty() => {
+        Split {
+            film,
+            first: segment(None),
+            second: segment(Some(split_at)),
+            index: DecodeSpec {
+                video: false,
+                side: None,
+                threads: 1,
+                ..spec.clone()
+            },
+            min_step_s,
+            edge: edge(&half_widths(min_step_s)),
+            join: Mutex::new(Join::Unknown),
+        }
+    }
+
+    /// Set the join once: the first of the second segment's first frame and
+    /// the first segment's end wins.
+    fn set_join(&self, j: Join) {
+        if let Ok(mut g) = self.join.lock() {
+            if *g == Join::Unknown {
+                *g = j;
+            }
+        }
+    }
+
+    fn join(&self) -> Join {
+        self.join.lock().map(|g| *g).unwrap_or(Join::Never)
+    }
+
+    fn extractor(&self) -> Extractor {
+        Extractor::new(self.first.width, self.first.height, self.min_step_s)
+    }
+
+    /// An extractor for the second segment, with the first's dissolve widths.
+    fn extractor_with(&self, halves: Vec<usize>) -> Extractor {
+        let mut e = self.extractor();
+        e.set_halves(halves);
+        e
+    }
+
+    /// Decode from the film's start up to the join; send the dissolve
+    /// widths to the second segment once measured.
+    fn first_segment(
+        &self,
+        sink: Option<SideSinkFactory>,
+        halves_tx: mpsc::Sender<Vec<usize>>,
+        mut ticker: Ticker,
+    ) -> Result<First, AnalysisError> {
+        let mut ex = self.extractor();
+        let mut halves_tx = Some(halves_tx);
+        let mut tail: VecDeque<Kept> = VecDeque::new();
+        let r = decode::run_pass(
+            self.film,
+            &self.first,
+            &mut |f| {
+                // The second segment's frames start at the join; past
+                // it only the frame interval may still be unmeasured
+                // (it is measured on the film's first frames, whichever
+                // segment decodes them).
+                let past = matches!(self.join(), Join::At(j) if f.t >= j - 1e-6);
+                if past && halves_tx.is_none() {
+                    return false;
+                }
+                push(&mut ex, f.t, f.pict_type, f.key, f.yuv);
+                if ex.measured() {
+                    if let Some(tx) = halves_tx.take() {
+                        let _ = tx.send(ex.halves());
+                    }
+                }
+                if !past {
+                    tail.push_back(Kept::of(f));
+                    if tail.len() > 2 * self.edge {
+                        tail.pop_front();
+                    }
+                }
+                ticker.tick(f.t);
+                true
+            },
+            sink,
+        );
+        // Reached the end (too short to measure, or the second segment
+        // never started): the second waits for nothing more.
+        if let Some(tx) = halves_tx.take() {
+            let _ = tx.send(ex.halves());
+        }
+        self.set_join(Join::Never);
+        r.map(|report| First { report, ex, tail })
+    }
+
+    /// Decode from the split point to the film's end; the first frame is
+    /// the join, unless the first segment is done already.
+    fn second_segment(
+        &self,
+        sink: Option<SideSinkFactory>,
+        halves_rx: mpsc::Receiver<Vec<usize>>,
+        mut ticker: Ticker,
+    ) -> Second {
+        let mut ex: Option<Extractor> = None;
+        let mut head: Vec<Kept> = Vec::new();
+        let mut waiting: Vec<Kept> = Vec::new();
+        let r = decode::run_pass(
+            self.film,
+            &self.second,
+            &mut |f| {
+                if head.is_empty() && waiting.is_empty() && ex.is_none() {
+                    // The first frame of this segment is the join.
+                    self.set_join(Join::At(f.t));
+                    if self.join() != Join::At(f.t) {
+                        return false; // the first segment is already done
+                    }
+                }
+                let k = Kept::of(f);
+                if head.len() < 2 * self.edge {
+                    head.push(k.clone());
+                }
+                // Statistics need the measured frame interval: hold the
+                // frames until the first segment has it.
+                waiting.push(k);
+                if ex.is_none() {
+                    match halves_rx.try_recv() {
+                        Ok(hv) => ex = Some(self.extractor_with(hv)),
+                        Err(mpsc::TryRecvError::Empty) => {}
+                        Err(_) => return false,
+                    }
+                }
+                if let Some(e) = ex.as_mut() {
+                    for k in waiting.drain(..) {
+                        push(e, k.t, k.pict_type, k.key, &k.yuv);
+                    }
+                }
+                ticker.tick(f.t);
+                true
+            },
+            sink,
+        );
+        let ex = ex.or_else(|| halves_rx.recv().ok().map(|hv| self.extractor_with(hv)));
+        let ex = ex.map(|mut e| {
+            for k in waiting.drain(..) {
+                push(&mut e, k.t, k.pict_type, k.key, &k.yuv);
+            }
+            e
+        });
+        Second {
+            report: r.ok(),
+            ex,
+            head,
+        }
+    }
+
+    /// The frame grid and the sound, from a pass that decodes no picture.
+    fn index_pass(&self) -> Result<PassReport, AnalysisError> {
+        // The sound is short work beside the picture: it waits for a free
+        // core rather than slow the segments down.
+        super::decoder::lower_priority();
+        decode::run_pass(self.film, &self.index, &mut |_| true, None)
+    }
+
+    /// What one pass would have delivered, from the two segments' (stitched
+    /// at the join, where the second took over) and the index pass's.
+    fn merge(&self, first: First, second: Second, index: Option<PassReport>) -> Decoded {
+        let First {
+            report: mut rep_a,
+            ex: ex_a,
+            tail,
+        } = first;
+        let halves = ex_a.halves();
+        let joined = match (self.join(), rep_a.stopped, second.report, second.ex) {
+            (Join::At(j), true, Some(rep_b), Some(ex_b)) if !second.head.is_empty() => {
                 Some((j, rep_b, ex_b))
             }
             _ => None,
         };
-        let stats = match join {
-            Some((j, ref rep_b, ref ex_b)) => {
+        let mut report = PassReport::default();
+        // Frames around jumps from both segments.
+        let mut near = std::mem::take(&mut rep_a.near_cuts);
+        let (stats, join) = match joined {
+            Some((j, mut rep_b, ex_b)) => {
                 let a_stats: Vec<FrameStats> = ex_a.stats.into_iter().filter(|s| s.t < j).collect();
                 let tail: Vec<&Kept> = tail.iter().filter(|k| k.t < j).collect();
+                let (w, h) = (self.first.width, self.first.height);
                 let st = stitch(
                     a_stats,
                     &tail,
                     &ex_b.stats,
-                    &head,
+                    &second.head,
                     &halves,
                     (w, h),
-                    min_step_s,
+                    self.min_step_s,
                 );
-                let ea: Vec<f64> = rep_a
+                let errors: Vec<f64> = rep_a
                     .error_times
                     .iter()
                     .copied()
                     .filter(|&e| e < j)
+                    .chain(rep_b.error_times.iter().copied().filter(|&e| e >= j))
                     .collect();
-                let eb: Vec<f64> = rep_b
-                    .error_times
-                    .iter()
-                    .copied()
-                    .filter(|&e| e >= j)
-                    .collect();
-                report.decode_errors = ea.len() + eb.len();
-                report.error_times = ea.into_iter().chain(eb).collect();
-                report.stderr_tail = rep_b.stderr_tail.clone();
-                st
+                report.decode_errors = errors.len();
+                report.error_times = errors;
+                report.stderr_tail = rep_b.stderr_tail;
+                near.append(&mut rep_b.near_cuts);
+                (st, Some(j))
             }
             None => {
                 report.decode_errors = rep_a.decode_errors;
-                report.error_times = rep_a.error_times.clone();
-                report.stderr_tail = rep_a.stderr_tail.clone();
-                ex_a.stats
+                report.error_times = rep_a.error_times;
+                report.stderr_tail = rep_a.stderr_tail;
+                (ex_a.stats, None)
             }
         };
         report.frames = stats.len();
-        if let Some(ix) = idx {
+        if let Some(ix) = index {
             // Sound errors count, but have no picture time to mark.
             report.decode_errors += ix.decode_errors;
             report.audio_energy = ix.audio_energy;
             report.grid = ix.grid;
             report.keyframes = ix.keyframes;
         }
-        // Frames around jumps from both segments.
-        let mut near = rep_a.near_cuts;
-        let join = join.map(|(j, mut rep_b, _)| {
-            near.append(&mut rep_b.near_cuts);
-            j
-        });
         near.sort_by(|a, b| a.0.total_cmp(&b.0));
         near.dedup_by(|a, b| (a.0 - b.0).abs() < 1e-6);
         report.near_cuts = near;
-        Ok(Decoded {
+        Decoded {
             stats,
             halves,
             report,
             join,
-        })
-    })
+        }
+    }
 }
 
 /// How many frames a frame's statistics depend on, on each side: the
@@ -468,11 +543,7 @@ fn one_pass(
         film,
         spec,
         &mut |f| {
-            ex.push(f.t, 0, f.yuv);
-            if let Some(s) = ex.stats.last_mut() {
-                s.intra = f.pict_type == 'I';
-                s.key = f.key && f.pict_type == 'I';
-            }
+            push(&mut ex, f.t, f.pict_type, f.key, f.yuv);
             if f.t >= next {
                 progress(f.t);
                 next = f.t + 1.0;

@@ -279,283 +279,453 @@ pub fn run_pass(
     on_frame: &mut dyn FnMut(&Frame<'_>) -> bool,
     side_sink: Option<SideSinkFactory>,
 ) -> Result<PassReport, AnalysisError> {
-    let mut input = open(film, spec.audio, spec.start_s)?;
-    if (spec.video || spec.grid) && input.video.is_none() {
-        return Err(err(film, "no video stream"));
-    }
-    if !(spec.video || spec.grid) {
-        // Sound only: the picture's packets are not even read.
-        if let Some(v) = input.video.take() {
-            // SAFETY: the stream index exists in the open context.
-            unsafe {
-                (**(*input.ictx.as_mut_ptr()).streams.add(v)).discard =
-                    ffi::AVDiscard::AVDISCARD_ALL
-            };
-        }
-    }
-    take_log_errors();
-    let mut near = near_cuts(&input, spec);
-    let mut vdec = if spec.video {
-        // Pictures are read as soon as they are decoded only with one
-        // decoder thread (frame threads finish them later).
-        let threads = if near.is_some() { 1 } else { spec.threads };
-        let mut d = input
-            .video_decoder(
-                threads,
-                spec.skip_loop_filter,
-                near.as_mut().map(NearCuts::capture_ptr),
-            )
-            .map_err(|e| err(film, format!("cannot decode the picture: {e}")))?;
-        set_skip_nonref(&mut d, spec.skip_nonref);
-        Some(d)
-    } else {
-        None
-    };
-    let mut adec = input.audio_decoder();
-    let mut energy = adec.as_ref().map(|_| Energy::new(AUDIO_RATE));
-    let mut resampler = Resampler::new();
-    let mut pic = analysis_picture(spec, input.rotation);
-    let mut buf = vec![0u8; pic.bytes()];
-    let mut early_pic = analysis_picture(spec, input.rotation);
-    let clock = input.clock;
-
-    // Side frames go to their consumer on its own thread.
-    let side = match (spec.side, side_sink) {
-        (Some(sd), Some(sink)) if spec.video => Some(SideOut::start(sd, sink, input.rotation)),
-        _ => None,
-    };
-    let mut side = side;
-
-    let (win_start, win_end) = match spec.window {
-        Some((s, d)) => (s, s + d),
-        None => (f64::NEG_INFINITY, f64::INFINITY),
-    };
-    if let Some(ss) = spec.seek {
-        input.seek(ss);
-    } else if spec.window.is_some() {
-        input.seek(win_start);
-    }
-    let mut report = PassReport::default();
-    let mut grid: Vec<f64> = Vec::new();
-    let mut keys: Vec<f64> = Vec::new();
-    let mut last_t = if spec.seek.is_some() {
-        f64::NEG_INFINITY
-    } else {
-        0.0
-    };
-    let mut vframe = ff::frame::Video::empty();
-    let mut aframe = ff::frame::Audio::empty();
-    let mut pkt = ff::Packet::empty();
-    let mut read_errors = 0usize;
-    let mut done = false;
-    let vi = input.video;
-    let ai = input.audio;
-    let frame_step = 0.04;
-
-    // Hand every frame the decoder has ready to the analysis.
-    let mut drain = |dec: &mut ff::decoder::Video,
-                     report: &mut PassReport,
-                     last_t: &mut f64,
-                     done: &mut bool,
-                     side: &mut Option<SideOut>,
-                     near: &mut Option<NearCuts>|
-     -> bool {
-        while dec.receive_frame(&mut vframe).is_ok() {
-            // A non-reference frame decoded for the cuts: not analysed.
-            if let (Some(n), Some(p)) = (near.as_mut(), vframe.pts()) {
-                if n.take_extra(p) {
-                    continue;
-                }
-            }
-            let t = match vframe.timestamp() {
-                Some(ts) => clock.secs(ts),
-                None => *last_t + frame_step,
-            };
-            // SAFETY: plain fields of the decoded frame.
-            let (damaged, pict, key) = unsafe {
-                let p = vframe.as_ptr();
-                (
-                    (*p).decode_error_flags != 0 || (*p).flags & ffi::AV_FRAME_FLAG_CORRUPT != 0,
-                    ffi::av_get_picture_type_char((*p).pict_type) as u8 as char,
-                    (*p).key_frame != 0,
-                )
-            };
-            if damaged {
-                report.decode_errors += 1;
-                report.error_times.push(*last_t);
-            }
-            if t < win_start - 1e-6 {
-                continue; // before the window: decoded only to get there
-            }
-            if t >= win_end - 1e-6 {
-                *done = true;
-                return false;
-            }
-            *last_t = t;
-            if let Some(s) = side.as_mut() {
-                s.offer(t, &vframe);
-            }
-            // The picture already read when it was decoded, if this is it.
-            // SAFETY: a pointer field of the decoded frame.
-            let data0 = unsafe { (*vframe.as_ptr()).data[0] as usize };
-            let early = near
-                .as_ref()
-                .and_then(|n| n.early_picture(vframe.pts()?, data0));
-            if let Some(y) = early {
-                buf.copy_from_slice(y);
-            } else if !pic.convert(&vframe, &mut buf) {
-                report.decode_errors += 1;
-                report.error_times.push(t);
-                continue;
-            }
-            report.frames += 1;
-            if !on_frame(&Frame {
-                t,
-                pict_type: pict,
-                key,
-                yuv: &buf,
-            }) {
-                report.stopped = true;
-                *done = true;
-                return false;
-            }
-        }
-        true
-    };
-
-    while !done {
+    let mut pass = Pass::open(film, spec, side_sink)?;
+    while !pass.out.done {
         if spec
             .stop
             .as_ref()
             .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
         {
-            report.stopped = true;
+            pass.out.report.stopped = true;
             break;
         }
-        let eof = match read_packet(&mut pkt, &mut input.ictx) {
-            Ok(()) => false,
-            Err(ff::Error::Eof) => true,
-            Err(ff::Error::Other { errno }) if errno == libc::EAGAIN => continue,
+        match pass.read() {
+            Read::Packet => {}
+            Read::Again => continue,
+            Read::End => break,
+        }
+        pass.on_packet(on_frame);
+        pass.out.count_log_errors();
+    }
+    if !pass.out.done {
+        pass.flush(on_frame);
+    }
+    pass.finish(film)
+}
+
+/// Time step assumed for a decoded frame without a timestamp.
+const FRAME_STEP_S: f64 = 0.04;
+
+/// One pass over the film: its decoders, what becomes of their pictures
+/// ([`Delivery`]) and sound ([`SoundOut`]), and the packet grid.
+struct Pass<'a> {
+    spec: &'a DecodeSpec,
+    vdec: Option<ff::decoder::Video>,
+    sound: Option<SoundOut>,
+    out: Delivery,
+    /// Converts the reference pictures read as soon as they are decoded
+    /// (see [`NearCuts`]).
+    early_pic: Picture,
+    /// Times of the video packets, and of the key packets among them.
+    grid: Vec<f64>,
+    keys: Vec<f64>,
+    pkt: ff::Packet,
+    /// Packets in a row that could not be read.
+    read_errors: usize,
+    input: Input,
+}
+
+/// What [`Pass::read`] found.
+enum Read {
+    Packet,
+    /// Nothing this time (or a damaged stretch): read on.
+    Again,
+    /// The end of the file, or nothing readable left.
+    End,
+}
+
+impl<'a> Pass<'a> {
+    /// Open the film and its decoders as `spec` asks, and go to where the
+    /// pass starts.
+    fn open(
+        film: &Path,
+        spec: &'a DecodeSpec,
+        side_sink: Option<SideSinkFactory>,
+    ) -> Result<Self, AnalysisError> {
+        let mut input = open(film, spec.audio, spec.start_s)?;
+        if (spec.video || spec.grid) && input.video.is_none() {
+            return Err(err(film, "no video stream"));
+        }
+        if !(spec.video || spec.grid) {
+            // Sound only: the picture's packets are not even read.
+            if let Some(v) = input.video.take() {
+                // SAFETY: the stream index exists in the open context.
+                unsafe {
+                    (**(*input.ictx.as_mut_ptr()).streams.add(v)).discard =
+                        ffi::AVDiscard::AVDISCARD_ALL
+                };
+            }
+        }
+        take_log_errors();
+        let mut near = near_cuts(&input, spec);
+        let vdec = if spec.video {
+            Some(main_video_decoder(film, &input, spec, near.as_mut())?)
+        } else {
+            None
+        };
+        let sound = SoundOut::new(&input);
+        let pic = analysis_picture(spec, input.rotation);
+        let early_pic = analysis_picture(spec, input.rotation);
+        // Side frames go to their consumer on its own thread.
+        let side = match (spec.side, side_sink) {
+            (Some(sd), Some(sink)) if spec.video => Some(SideOut::start(sd, sink, input.rotation)),
+            _ => None,
+        };
+        let win = match spec.window {
+            Some((s, d)) => (s, s + d),
+            None => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        if let Some(ss) = spec.seek {
+            input.seek(ss);
+        } else if spec.window.is_some() {
+            input.seek(win.0);
+        }
+        Ok(Pass {
+            spec,
+            vdec,
+            sound,
+            out: Delivery {
+                clock: input.clock,
+                win,
+                vframe: ff::frame::Video::empty(),
+                buf: vec![0u8; pic.bytes()],
+                pic,
+                side,
+                near,
+                report: PassReport::default(),
+                last_t: if spec.seek.is_some() {
+                    f64::NEG_INFINITY
+                } else {
+                    0.0
+                },
+                done: false,
+            },
+            early_pic,
+            grid: Vec::new(),
+            keys: Vec::new(),
+            pkt: ff::Packet::empty(),
+            read_errors: 0,
+            input,
+        })
+    }
+
+    /// Read the next packet.
+    fn read(&mut self) -> Read {
+        match read_packet(&mut self.pkt, &mut self.input.ictx) {
+            Ok(()) => {
+                self.read_errors = 0;
+                Read::Packet
+            }
+            Err(ff::Error::Eof) => Read::End,
+            Err(ff::Error::Other { errno }) if errno == libc::EAGAIN => Read::Again,
             Err(_) => {
                 // A damaged stretch: count it and read on, unless the file
                 // has nothing readable left.
-                report.decode_errors += 1;
-                report.error_times.push(last_t);
-                read_errors += 1;
-                if read_errors > 1000 {
-                    break;
+                let at = self.out.last_t;
+                self.out.error(at);
+                self.read_errors += 1;
+                if self.read_errors > 1000 {
+                    Read::End
+                } else {
+                    Read::Again
                 }
+            }
+        }
+    }
+
+    /// Decode the packet just read: the picture's or the sound's.
+    fn on_packet(&mut self, on_frame: &mut dyn FnMut(&Frame<'_>) -> bool) {
+        let si = self.pkt.stream();
+        if Some(si) == self.input.video {
+            self.on_video_packet(on_frame);
+        } else if Some(si) == self.input.audio {
+            if let Some(s) = self.sound.as_mut() {
+                if !s.decode(&self.pkt) {
+                    self.out.report.decode_errors += 1;
+                }
+            }
+        }
+    }
+
+    /// Note the packet in the grid, choose which of its frames are decoded
+    /// (the window's and those around jumps in full, elsewhere the
+    /// reference frames), decode it and deliver what comes out.
+    fn on_video_packet(&mut self, on_frame: &mut dyn FnMut(&Frame<'_>) -> bool) {
+        let pt = self.input.packet_time(&self.pkt);
+        if self.spec.grid {
+            if let Some(t) = pt {
+                self.grid.push(t);
+                if self.pkt.is_key() {
+                    self.keys.push(t);
+                }
+            }
+        }
+        let Some(dec) = self.vdec.as_mut() else {
+            return;
+        };
+        let (win_start, win_end) = self.out.win;
+        if self.spec.window.is_some() {
+            // Only the window needs every frame; on the way to it
+            // (and past it) the reference frames are enough.
+            let inside = pt.is_none_or(|t| t >= win_start - 1e-6 && t < win_end - 1e-6);
+            set_skip_nonref(dec, self.spec.skip_nonref || !inside);
+        }
+        if let Some(n) = self.out.near.as_mut() {
+            let decode_all = n.choose(self.pkt.pts());
+            set_skip_nonref(dec, !decode_all);
+        }
+        if dec.send_packet(&self.pkt).is_err() {
+            let at = self.out.last_t;
+            self.out.error(at);
+        }
+        let clock = self.out.clock;
+        if let Some(n) = self.out.near.as_mut() {
+            n.take(&self.pkt, &mut self.early_pic, |p| clock.secs(p));
+        }
+        self.out.drain(dec, on_frame);
+    }
+
+    /// The end of the file: deliver what the decoders still hold.
+    fn flush(&mut self, on_frame: &mut dyn FnMut(&Frame<'_>) -> bool) {
+        if let Some(dec) = self.vdec.as_mut() {
+            let _ = dec.send_eof();
+            self.out.drain(dec, on_frame);
+        }
+        if let Some(s) = self.sound.as_mut() {
+            s.flush();
+        }
+    }
+
+    /// The report: the sound's energies, the grid, the frames around jumps
+    /// and the decoder's last messages. A pass over the whole film that
+    /// delivered no frame is an error.
+    fn finish(mut self, film: &Path) -> Result<PassReport, AnalysisError> {
+        let spec = self.spec;
+        let audio_energy = self
+            .sound
+            .as_mut()
+            .map(SoundOut::take_energy)
+            .unwrap_or_default();
+        let mut out = self.out;
+        out.count_log_errors();
+        if let Some(s) = out.side.take() {
+            s.finish();
+        }
+        let mut report = out.report;
+        report.audio_energy = audio_energy;
+        let (mut grid, mut keys) = (self.grid, self.keys);
+        for v in [&mut grid, &mut keys] {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+        }
+        report.grid = grid;
+        report.keyframes = keys;
+        if let Some(n) = out.near {
+            report.near_cuts = n.into_frames();
+        }
+        report.stderr_tail = log_tail();
+        if report.frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
+            return Err(err(
+                film,
+                format!(
+                    "no video frame could be decoded: {}",
+                    report.stderr_tail.lines().last().unwrap_or("")
+                ),
+            ));
+        }
+        Ok(report)
+    }
+}
+
+/// The main pass's video decoder: skipping non-reference frames if the
+/// spec says so, and handing every picture to `near` as it is decoded.
+fn main_video_decoder(
+    film: &Path,
+    input: &Input,
+    spec: &DecodeSpec,
+    near: Option<&mut NearCuts>,
+) -> Result<ff::decoder::Video, AnalysisError> {
+    // Pictures are read as soon as they are decoded only with one
+    // decoder thread (frame threads finish them later).
+    let threads = if near.is_some() { 1 } else { spec.threads };
+    let mut d = input
+        .video_decoder(
+            threads,
+            spec.skip_loop_filter,
+            near.map(NearCuts::capture_ptr),
+        )
+        .map_err(|e| err(film, format!("cannot decode the picture: {e}")))?;
+    set_skip_nonref(&mut d, spec.skip_nonref);
+    Ok(d)
+}
+
+/// What becomes of a pass's decoded pictures: each inside the window is
+/// converted to the analysis picture and handed to `on_frame` (and offered
+/// to the side picture), and damage is counted in the report.
+struct Delivery {
+    clock: Clock,
+    /// The window's `[start, end)`; everything without one.
+    win: (f64, f64),
+    vframe: ff::frame::Video,
+    pic: Picture,
+    /// The analysis picture handed to `on_frame`.
+    buf: Vec<u8>,
+    side: Option<SideOut>,
+    near: Option<NearCuts>,
+    report: PassReport,
+    /// Time of the last frame delivered (errors are stamped with it).
+    last_t: f64,
+    /// Past the window, or `on_frame` asked to stop.
+    done: bool,
+}
+
+impl Delivery {
+    /// A decoder error, stamped with the time `at`.
+    fn error(&mut self, at: f64) {
+        self.report.decode_errors += 1;
+        self.report.error_times.push(at);
+    }
+
+    /// Count the errors libav logged on this thread since the last look.
+    fn count_log_errors(&mut self) {
+        for _ in 0..take_log_errors() {
+            let at = self.last_t;
+            self.error(at);
+        }
+    }
+
+    /// Hand every frame the decoder has ready to the analysis.
+    fn drain(
+        &mut self,
+        dec: &mut ff::decoder::Video,
+        on_frame: &mut dyn FnMut(&Frame<'_>) -> bool,
+    ) {
+        let (win_start, win_end) = self.win;
+        while dec.receive_frame(&mut self.vframe).is_ok() {
+            // A non-reference frame decoded for the cuts: not analysed.
+            if let (Some(n), Some(p)) = (self.near.as_mut(), self.vframe.pts()) {
+                if n.take_extra(p) {
+                    continue;
+                }
+            }
+            let t = match self.vframe.timestamp() {
+                Some(ts) => self.clock.secs(ts),
+                None => self.last_t + FRAME_STEP_S,
+            };
+            let (damaged, pict, key) = frame_facts(&self.vframe);
+            if damaged {
+                let at = self.last_t;
+                self.error(at);
+            }
+            if t < win_start - 1e-6 {
+                continue; // before the window: decoded only to get there
+            }
+            if t >= win_end - 1e-6 {
+                self.done = true;
+                return;
+            }
+            self.last_t = t;
+            if let Some(s) = self.side.as_mut() {
+                s.offer(t, &self.vframe);
+            }
+            if !self.read_picture() {
+                self.error(t);
                 continue;
             }
-        };
-        if eof {
-            break;
-        }
-        read_errors = 0;
-        let si = pkt.stream();
-        if Some(si) == vi {
-            let pt = input.packet_time(&pkt);
-            if spec.grid {
-                if let Some(t) = pt {
-                    grid.push(t);
-                    if pkt.is_key() {
-                        keys.push(t);
-                    }
-                }
-            }
-            if let Some(dec) = vdec.as_mut() {
-                if spec.window.is_some() {
-                    // Only the window needs every frame; on the way to it
-                    // (and past it) the reference frames are enough.
-                    let inside = pt.is_none_or(|t| t >= win_start - 1e-6 && t < win_end - 1e-6);
-                    set_skip_nonref(dec, spec.skip_nonref || !inside);
-                }
-                if let Some(n) = near.as_mut() {
-                    let decode_all = n.choose(pkt.pts());
-                    set_skip_nonref(dec, !decode_all);
-                }
-                if dec.send_packet(&pkt).is_err() {
-                    report.decode_errors += 1;
-                    report.error_times.push(last_t);
-                }
-                if let Some(n) = near.as_mut() {
-                    n.take(&pkt, &mut early_pic, |p| clock.secs(p));
-                }
-                drain(
-                    dec,
-                    &mut report,
-                    &mut last_t,
-                    &mut done,
-                    &mut side,
-                    &mut near,
-                );
-            }
-        } else if Some(si) == ai {
-            if let (Some(dec), Some(en)) = (adec.as_mut(), energy.as_mut()) {
-                if dec.send_packet(&pkt).is_ok() {
-                    while dec.receive_frame(&mut aframe).is_ok() {
-                        resampler.push(Some(&aframe), en);
-                    }
-                } else {
-                    report.decode_errors += 1;
-                }
-            }
-        }
-        for _ in 0..take_log_errors() {
-            report.decode_errors += 1;
-            report.error_times.push(last_t);
-        }
-    }
-    if !done {
-        if let Some(dec) = vdec.as_mut() {
-            let _ = dec.send_eof();
-            drain(
-                dec,
-                &mut report,
-                &mut last_t,
-                &mut done,
-                &mut side,
-                &mut near,
-            );
-        }
-        if let (Some(dec), Some(en)) = (adec.as_mut(), energy.as_mut()) {
-            let _ = dec.send_eof();
-            while dec.receive_frame(&mut aframe).is_ok() {
-                resampler.push(Some(&aframe), en);
+            self.report.frames += 1;
+            if !on_frame(&Frame {
+                t,
+                pict_type: pict,
+                key,
+                yuv: &self.buf,
+            }) {
+                self.report.stopped = true;
+                self.done = true;
+                return;
             }
         }
     }
-    if let Some(en) = energy.as_mut() {
-        resampler.push(None, en);
+
+    /// The decoded frame's analysis picture into `buf`: the one read when
+    /// it was decoded, if this is that picture, else converted now. False:
+    /// it could not be converted.
+    fn read_picture(&mut self) -> bool {
+        // SAFETY: a pointer field of the decoded frame.
+        let data0 = unsafe { (*self.vframe.as_ptr()).data[0] as usize };
+        let early = self
+            .near
+            .as_ref()
+            .and_then(|n| n.early_picture(self.vframe.pts()?, data0));
+        if let Some(y) = early {
+            self.buf.copy_from_slice(y);
+            true
+        } else {
+            self.pic.convert(&self.vframe, &mut self.buf)
+        }
     }
-    for _ in 0..take_log_errors() {
-        report.decode_errors += 1;
-        report.error_times.push(last_t);
+}
+
+/// Of a decoded frame: damaged (the decoder flagged an error or
+/// corruption), its picture type, and whether it is a key frame.
+fn frame_facts(f: &ff::frame::Video) -> (bool, char, bool) {
+    // SAFETY: plain fields of the decoded frame.
+    unsafe {
+        let p = f.as_ptr();
+        (
+            (*p).decode_error_flags != 0 || (*p).flags & ffi::AV_FRAME_FLAG_CORRUPT != 0,
+            ffi::av_get_picture_type_char((*p).pict_type) as u8 as char,
+            (*p).key_frame != 0,
+        )
     }
-    if let Some(s) = side {
-        s.finish();
+}
+
+/// The film's sound on its way to energies: decoded, resampled to mono
+/// [`AUDIO_RATE`] and folded into [`Energy`] as it comes.
+struct SoundOut {
+    dec: ff::decoder::Audio,
+    frame: ff::frame::Audio,
+    resampler: Resampler,
+    energy: Energy,
+}
+
+impl SoundOut {
+    /// `None` without a sound stream (or one that cannot be decoded).
+    fn new(input: &Input) -> Option<Self> {
+        Some(SoundOut {
+            dec: input.audio_decoder()?,
+            frame: ff::frame::Audio::empty(),
+            resampler: Resampler::new(),
+            energy: Energy::new(AUDIO_RATE),
+        })
     }
-    report.audio_energy = energy.map(Energy::finish).unwrap_or_default();
-    for v in [&mut grid, &mut keys] {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+
+    /// Decode one packet; false when the decoder refused it.
+    fn decode(&mut self, pkt: &ff::Packet) -> bool {
+        if self.dec.send_packet(pkt).is_err() {
+            return false;
+        }
+        self.take_frames();
+        true
     }
-    report.grid = grid;
-    report.keyframes = keys;
-    if let Some(n) = near {
-        report.near_cuts = n.into_frames();
+
+    fn take_frames(&mut self) {
+        while self.dec.receive_frame(&mut self.frame).is_ok() {
+            self.resampler.push(Some(&self.frame), &mut self.energy);
+        }
     }
-    report.stderr_tail = log_tail();
-    if report.frames == 0 && spec.video && spec.window.is_none() && spec.seek.is_none() {
-        return Err(err(
-            film,
-            format!(
-                "no video frame could be decoded: {}",
-                report.stderr_tail.lines().last().unwrap_or("")
-            ),
-        ));
+
+    /// The end of the file: what the decoder still holds.
+    fn flush(&mut self) {
+        let _ = self.dec.send_eof();
+        self.take_frames();
     }
-    Ok(report)
+
+    /// The energies, the resampler's last samples included. (The decoder
+    /// lives on to the pass's end, as the picture's does.)
+    fn take_energy(&mut self) -> Vec<f32> {
+        self.resampler.push(None, &mut self.energy);
+        std::mem::replace(&mut self.energy, Energy::new(AUDIO_RATE)).finish()
+    }
 }
 
 /// The picture the spec asks for: its size, swscale flags and field, and

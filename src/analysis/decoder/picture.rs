@@ -90,47 +90,78 @@ impl Picture {
     /// Scale `f` into `out` (`bytes()` long). False when the frame cannot
     /// be converted (no size or an unknown pixel format).
     pub(super) fn convert(&mut self, f: &ff::frame::Video, out: &mut [u8]) -> bool {
+        // SAFETY: plain fields of a decoded video frame.
+        let (w, h, fmt) = unsafe {
+            let p = f.as_ptr();
+            ((*p).width, (*p).height, (*p).format)
+        };
+        if w <= 0 || h <= 0 || fmt < 0 {
+            return false;
+        }
+        if !self.scaler_for((w, h, fmt)) || !self.scale(f, h, out) {
+            return false;
+        }
+        if self.rotation != 0 {
+            self.rotate_into(out);
+        }
+        true
+    }
+
+    /// Lines of the source the scaler reads: half the frame's `h` when one
+    /// field is kept.
+    fn source_height(&self, h: c_int) -> c_int {
+        if self.field.is_some() {
+            (h / 2).max(1)
+        } else {
+            h
+        }
+    }
+
+    /// Make the scaler for frames of `src` (width, height, pixel format)
+    /// unless it is made already. False when swscale cannot convert them.
+    fn scaler_for(&mut self, src: (c_int, c_int, c_int)) -> bool {
+        if self.src == src && !self.sws.is_null() {
+            return true;
+        }
+        let (w, h, fmt) = src;
+        let (sw, sh) = self.scaled_size();
+        // SAFETY: our own scaler is freed (null is allowed) and replaced;
+        // `fmt` is a pixel format libav gave a decoded frame.
+        unsafe {
+            ffi::sws_freeContext(self.sws);
+            self.sws = ffi::sws_getContext(
+                w,
+                self.source_height(h),
+                std::mem::transmute::<c_int, ffi::AVPixelFormat>(fmt),
+                sw as c_int,
+                sh as c_int,
+                if self.grey {
+                    ffi::AVPixelFormat::AV_PIX_FMT_GRAY8
+                } else {
+                    ffi::AVPixelFormat::AV_PIX_FMT_YUV420P
+                },
+                self.flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            );
+        }
+        self.src = src;
+        !self.sws.is_null()
+    }
+
+    /// Scale the frame `f` (`h` lines high) into `out`, or into `tmp` when
+    /// a rotation follows. False when swscale fails.
+    fn scale(&mut self, f: &ff::frame::Video, h: c_int, out: &mut [u8]) -> bool {
+        let mut src: [*const u8; 4] = [std::ptr::null(); 4];
+        let mut stride: [c_int; 4] = [0; 4];
         // SAFETY: the frame is a decoded video frame: `data`/`linesize`
-        // describe planes of `width`×`height` in `format`. Field selection
-        // doubles the strides and halves the height (what ffmpeg's `field`
-        // filter does), so every line read lies inside the frame.
+        // describe planes of its width×height in its format. Field
+        // selection doubles the strides and halves the height (what
+        // ffmpeg's `field` filter does), so every line read lies inside the
+        // frame.
         unsafe {
             let p = f.as_ptr();
-            let (w, h, fmt) = ((*p).width, (*p).height, (*p).format);
-            if w <= 0 || h <= 0 || fmt < 0 {
-                return false;
-            }
-            let (sw, sh) = self.scaled_size();
-            if self.src != (w, h, fmt) || self.sws.is_null() {
-                ffi::sws_freeContext(self.sws);
-                let src_h = if self.field.is_some() {
-                    (h / 2).max(1)
-                } else {
-                    h
-                };
-                self.sws = ffi::sws_getContext(
-                    w,
-                    src_h,
-                    std::mem::transmute::<c_int, ffi::AVPixelFormat>(fmt),
-                    sw as c_int,
-                    sh as c_int,
-                    if self.grey {
-                        ffi::AVPixelFormat::AV_PIX_FMT_GRAY8
-                    } else {
-                        ffi::AVPixelFormat::AV_PIX_FMT_YUV420P
-                    },
-                    self.flags,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::null(),
-                );
-                self.src = (w, h, fmt);
-                if self.sws.is_null() {
-                    return false;
-                }
-            }
-            let mut src: [*const u8; 4] = [std::ptr::null(); 4];
-            let mut stride: [c_int; 4] = [0; 4];
             for i in 0..4 {
                 src[i] = (*p).data[i];
                 stride[i] = (*p).linesize[i];
@@ -141,23 +172,24 @@ impl Picture {
                     stride[i] *= 2;
                 }
             }
-            let src_h = if self.field.is_some() {
-                (h / 2).max(1)
-            } else {
-                h
-            };
-            let n = (sw * sh) as usize;
-            let need = if self.grey { n } else { n * 3 / 2 };
-            let rotate = self.rotation != 0;
-            if rotate && self.tmp.len() != need {
-                self.tmp = vec![0; need];
-            }
-            let dst_buf: &mut [u8] = if rotate {
-                &mut self.tmp
-            } else {
-                &mut out[..need]
-            };
-            let base = dst_buf.as_mut_ptr();
+        }
+        let (sw, sh) = self.scaled_size();
+        let n = (sw * sh) as usize;
+        let need = if self.grey { n } else { n * 3 / 2 };
+        let rotate = self.rotation != 0;
+        if rotate && self.tmp.len() != need {
+            self.tmp = vec![0; need];
+        }
+        let dst_buf: &mut [u8] = if rotate {
+            &mut self.tmp
+        } else {
+            &mut out[..need]
+        };
+        let base = dst_buf.as_mut_ptr();
+        // SAFETY: the destination planes lie inside `dst_buf` (`need` bytes:
+        // the luma plane, then two quarter-size chroma planes), and the
+        // scaler was made for this source and destination.
+        unsafe {
             let (dst, dst_stride): ([*mut u8; 4], [c_int; 4]) = if self.grey {
                 (
                     [
@@ -179,44 +211,43 @@ impl Picture {
                 src.as_ptr(),
                 stride.as_ptr(),
                 0,
-                src_h,
+                self.source_height(h),
                 dst.as_ptr(),
                 dst_stride.as_ptr(),
             );
-            if r <= 0 {
-                return false;
-            }
+            r > 0
         }
-        if self.rotation != 0 {
-            let (sw, sh) = self.scaled_size();
-            let n = (sw * sh) as usize;
+    }
+
+    /// Rotate the scaled picture in `tmp` into `out`, plane by plane.
+    fn rotate_into(&self, out: &mut [u8]) {
+        let (sw, sh) = self.scaled_size();
+        let n = (sw * sh) as usize;
+        rotate_plane(
+            &self.tmp[..n],
+            sw as usize,
+            sh as usize,
+            self.rotation,
+            &mut out[..n],
+        );
+        if !self.grey {
+            let (cw, ch) = (sw as usize / 2, sh as usize / 2);
+            let c = cw * ch;
             rotate_plane(
-                &self.tmp[..n],
-                sw as usize,
-                sh as usize,
+                &self.tmp[n..n + c],
+                cw,
+                ch,
                 self.rotation,
-                &mut out[..n],
+                &mut out[n..n + c],
             );
-            if !self.grey {
-                let (cw, ch) = (sw as usize / 2, sh as usize / 2);
-                let c = cw * ch;
-                rotate_plane(
-                    &self.tmp[n..n + c],
-                    cw,
-                    ch,
-                    self.rotation,
-                    &mut out[n..n + c],
-                );
-                rotate_plane(
-                    &self.tmp[n + c..n + 2 * c],
-                    cw,
-                    ch,
-                    self.rotation,
-                    &mut out[n + c..n + 2 * c],
-                );
-            }
+            rotate_plane(
+                &self.tmp[n + c..n + 2 * c],
+                cw,
+                ch,
+                self.rotation,
+                &mut out[n + c..n + 2 * c],
+            );
         }
-        true
     }
 }
 

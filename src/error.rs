@@ -113,3 +113,14 @@ impl From<crate::embed::EmbedError> for Error {
         ))
     }
 }
+
+impl From<crate::manifest::ManifestError> for Error {
+    fn from(e: crate::manifest::ManifestError) -> Self {
+        use crate::manifest::ManifestError as M;
+        match e {
+            M::Load { path, problem } => Error::input(&path, problem.to_string()),
+            M::Encode(e) => Error::Other(e.to_string()),
+            M::Write(e) => e,
+        }
+    }
+}

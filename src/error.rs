@@ -124,3 +124,16 @@ impl From<crate::manifest::ManifestError> for Error {
         }
     }
 }
+
+impl From<crate::check::CheckError> for Error {
+    fn from(e: crate::check::CheckError) -> Self {
+        use crate::check::CheckError as C;
+        match e {
+            C::Trailer { path, problem } => Error::input(&path, problem.to_string()),
+            C::Manifest(e) => e.into(),
+            C::UnreadableProbe(e) => Error::tool("ffprobe", format!("unreadable output: {e}")),
+            C::Measure(e) => e,
+            C::Encode(e) => Error::Other(e.to_string()),
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! the story, at the vibe's pace, never across a shot boundary, never from the
 //! same shot twice, never past the spoiler line.
 
-pub mod seek;
+pub mod in_points;
 pub mod snap;
 pub mod voiceover;
 

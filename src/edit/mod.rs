@@ -17,8 +17,8 @@ use crate::story::zones::Zone;
 use crate::subtitles::{Cue, CueKind};
 use crate::vibes::{Transition, Vibe};
 
-/// Film sound of a clip that would cut words: silent in the mix.
-pub const MUTED_DB: f64 = -40.0;
+/// The film gain of a clip whose sound would cut words: silent in the mix.
+pub use crate::manifest::MUTED_DB;
 
 pub struct EditInput<'a> {
     pub shots: &'a [Shot],

@@ -110,6 +110,11 @@ impl VoiceOver {
 /// Every clip's sound fades out this long at a plain cut, so no cut clicks.
 pub const SOUND_CUT_FADE_S: f64 = 0.03;
 
+/// A clip's film gain at or below this is silent in the mix: the editor
+/// mutes a clip whose sound would cut words to it, and `cinecut check` counts
+/// no word cut by such a clip.
+pub const MUTED_DB: f64 = -40.0;
+
 /// Longest split-edit sound tail a clip may carry.
 pub const MAX_SOUND_TAIL_S: f64 = 2.5;
 

@@ -11,9 +11,9 @@ use std::fmt;
 /// A clip edge this close to a cue's edge counts as on it (subtitle timing is
 /// rarely better than this).
 pub const CUE_TOLERANCE_S: f64 = 0.05;
-/// Below this film gain a clip's own sound is inaudible, so its edges cannot
-/// cut a word the viewer hears.
-pub const MUTED_DB: f64 = -40.0;
+/// At or below this film gain a clip's own sound is inaudible, so its edges
+/// cannot cut a word the viewer hears.
+pub use crate::manifest::MUTED_DB;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CueCut {

@@ -402,8 +402,7 @@ impl Manifest {
 
     /// The trailer's length in seconds, as the renderer will make it.
     pub fn total_duration_s(&self) -> f64 {
-        let f: u64 = self.item_frames().iter().map(|(n, o)| n - o).sum();
-        f as f64 / self.render.fps
+        timeline_duration_s(&self.timeline, self.render.fps)
     }
 
     pub fn clips(&self) -> impl Iterator<Item = &Clip> {

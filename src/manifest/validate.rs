@@ -31,8 +31,10 @@ impl Manifest {
         self.check_render()?;
         self.check_timeline()?;
         self.check_music()?;
-        self.check_voice_over()?;
-        self.check_sfx()
+        // Overlays must lie inside the trailer as the renderer makes it.
+        let total = self.total_duration_s();
+        self.check_voice_over(total)?;
+        self.check_sfx(total)
     }
 
     fn check_schema(&self) -> Checked {
@@ -103,9 +105,8 @@ impl Manifest {
         Ok(())
     }
 
-    fn check_voice_over(&self) -> Checked {
+    fn check_voice_over(&self, total: f64) -> Checked {
         let film_end = self.film.duration_s;
-        let total = self.total_duration_s();
         for (i, v) in self.voice_over.iter().enumerate() {
             if !(v.source_out_s > v.source_in_s
                 && v.source_in_s >= 0.0
@@ -126,8 +127,7 @@ impl Manifest {
         Ok(())
     }
 
-    fn check_sfx(&self) -> Checked {
-        let total = self.total_duration_s();
+    fn check_sfx(&self, total: f64) -> Checked {
         for (i, x) in self.sfx.iter().enumerate() {
             if !(x.at_s >= 0.0 && x.at_s < total) {
                 return invalid(

@@ -7,8 +7,10 @@
 //! file, and what to do about it.
 
 use crate::analysis::AnalysisError;
+use crate::check::CheckError;
 use crate::embed::EmbedError;
 use crate::llm::LlmError;
+use crate::manifest::ManifestError;
 use crate::media::MediaError;
 use crate::music::MusicError;
 use crate::render::RenderError;
@@ -58,6 +60,10 @@ pub enum Error {
     Media(#[from] MediaError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Check(#[from] CheckError),
     /// What CineCut needs to run is not installed (`cinecut doctor`). Exit code 1.
     #[error("{0}")]
     Setup(String),
@@ -112,6 +118,9 @@ impl Error {
             Error::Media(e) | Error::Render(RenderError::Media(e)) => {
                 matches!(e, MediaError::Input { .. })
             }
+            Error::Manifest(ManifestError::Load { .. }) => true,
+            Error::Manifest(ManifestError::Write(e)) => return e.exit_code(),
+            Error::Check(e) => return e.exit_code(),
             Error::Analysis(e) => matches!(
                 e,
                 AnalysisError::NotFound(_)

@@ -236,7 +236,7 @@ pub struct FilmAnalysis {
     pub faces_source: String,
     /// Times of the intra pictures the decoder marked key frames, where
     /// decoding can start cleanly: the editor prefers in-points just after
-    /// one, and the render starts decoding at one (see `edit::seek`).
+    /// one, and the render starts decoding at one (see `edit::in_points`).
     #[serde(default)]
     pub key_s: Vec<f64>,
 }

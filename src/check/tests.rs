@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::analysis::Signals;
+use crate::manifest::{Act, Item};
+use crate::subtitles::CueKind;
 
 const FPS: f64 = 24.0;
 
@@ -350,4 +352,86 @@ fn context_is_read_from_the_work_folder() {
         "{:?}",
         ctx.warnings
     );
+}
+
+#[test]
+fn errors_keep_their_messages_and_exit_codes() {
+    let bad_json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+    let cases = [
+        (
+            CheckError::Trailer {
+                path: "t.mp4".into(),
+                problem: TrailerProblem::Missing,
+            },
+            "t.mp4: no such trailer file".to_string(),
+            2,
+        ),
+        (
+            CheckError::Trailer {
+                path: "t.mp4".into(),
+                problem: TrailerProblem::NoVideoDuration,
+            },
+            "t.mp4: ffprobe found no video duration".into(),
+            2,
+        ),
+        (
+            CheckError::UnreadableProbe(bad_json),
+            "ffprobe failed: unreadable output: EOF while parsing an object at line 1 column 1"
+                .into(),
+            1,
+        ),
+        (
+            CheckError::Measure(crate::media::MediaError::ToolFailed {
+                tool: "ffmpeg".into(),
+                stderr_tail: "boom".into(),
+            }),
+            "ffmpeg failed: boom".into(),
+            1,
+        ),
+        (
+            Manifest::load(Path::new("/nonexistent/m.json"))
+                .unwrap_err()
+                .into(),
+            "/nonexistent/m.json: no such manifest".into(),
+            2,
+        ),
+    ];
+    for (e, text, code) in cases {
+        assert_eq!((e.to_string(), e.exit_code()), (text.clone(), code));
+        let top = crate::error::Error::from(e);
+        assert_eq!((top.to_string(), top.exit_code()), (text, code));
+    }
+}
+
+#[test]
+fn report_lines_follow_the_rule_table() {
+    let m = three_acts();
+    let text = eval(&m, None, None).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "check t.mp4 (vibe action)");
+    assert_eq!(lines[1], "  ok   cuts on the beat    6/6 (100 %)");
+    assert_eq!(lines[2], "  --   shot straddles      no shot list");
+    assert_eq!(lines[3], "  --   words cut           no subtitles");
+    assert_eq!(lines[4], "  ok   spoiler line        0 clip(s) past it");
+    assert_eq!(
+        lines[5],
+        "  ok   loudness            -14.2 LUFS (target -14.0)"
+    );
+    assert_eq!(
+        lines[6],
+        "  ok   true peak           -1.5 dBTP (limit -1.0)"
+    );
+    assert!(lines[7].starts_with("  ok   duration            17.500 s (manifest 17.500 s"));
+    assert_eq!(lines[8], "  acts:");
+    assert_eq!(lines.last(), Some(&"PASS"));
+}
+
+#[test]
+fn the_summary_names_the_beat_rate_last() {
+    let mut m = three_acts();
+    m.spoiler_line_s = 100.0;
+    m.music.as_mut().unwrap().in_s = 10.25;
+    let f = eval(&m, None, None).hard_failures();
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f[0].contains("spoiler line") && f[1].contains("of cuts on the beat"));
 }

@@ -5,17 +5,20 @@
 //! the story, at the vibe's pace, never across a shot boundary, never from the
 //! same shot twice, never past the spoiler line.
 
-pub mod seek;
+pub mod in_points;
 pub mod snap;
 pub mod voiceover;
 
 use crate::analysis::Shot;
 use crate::manifest::{Act, Card, Clip, Item};
-use crate::story::board::Storyboard;
+use crate::story::board::{ShotCard, Storyboard};
 use crate::story::structure::Structure;
 use crate::story::zones::Zone;
 use crate::subtitles::{Cue, CueKind};
 use crate::vibes::{Transition, Vibe};
+
+/// The film gain of a clip whose sound would cut words: silent in the mix.
+pub use crate::manifest::MUTED_DB;
 
 pub struct EditInput<'a> {
     pub shots: &'a [Shot],
@@ -57,24 +60,253 @@ struct Candidate {
     zone: Option<Zone>,
 }
 
+/// The three-act timeline for the film: each act of the trailer in turn,
+/// drawn from the candidates the shots make.
 pub fn assemble(inp: &EditInput) -> Edit {
-    let mut notes = Vec::new();
-    let fps = inp.fps;
-    let margin = 6.0 / fps; // keep clear of boundaries and flashes by 6 frames
-    let r = inp.runtime_s;
-    let st = inp.structure;
-    let spoiler = inp.spoiler_line_s.min(r);
-    let cands: Vec<Candidate> = inp
-        .shots
+    let mut a = Assembly::new(inp);
+    a.cold_open();
+    a.act(0);
+    a.act(1);
+    a.silence_beat();
+    a.act(2);
+    a.title_card();
+    a.button();
+    a.end_card();
+    a.into_edit()
+}
+
+/// The acts the body of the trailer is made of, in order.
+const BODY_ACTS: [Act; 3] = [Act::Act1, Act::Act2, Act::Act3];
+
+/// The timeline as it grows, and the plan it follows: the candidates, each
+/// act's pace, seconds and part of the film, and the shots already used.
+struct Assembly<'a> {
+    inp: &'a EditInput<'a>,
+    /// Clips keep clear of shot boundaries and flashes by this much.
+    margin: f64,
+    cands: Vec<Candidate>,
+    /// The vibe's average cut per body act.
+    pace: [f64; 3],
+    /// Seconds of the trailer's body per body act.
+    shares: [f64; 3],
+    /// Where in the film (seconds) each body act draws its shots from.
+    ranges: [(f64, f64); 3],
+    /// The end card's length (0: no end card).
+    end_card_s: f64,
+    used: Vec<bool>,
+    timeline: Vec<Item>,
+    rooms: Vec<Option<snap::Room>>,
+    notes: Vec<String>,
+}
+
+impl<'a> Assembly<'a> {
+    fn new(inp: &'a EditInput<'a>) -> Self {
+        let margin = 6.0 / inp.fps; // keep clear of boundaries and flashes by 6 frames
+        let r = inp.runtime_s;
+        let st = inp.structure;
+        let spoiler = inp.spoiler_line_s.min(r);
+        let pace = inp.vibe.act_cut_s;
+        let end_card_s = if inp.end_card.trim().is_empty() {
+            0.0
+        } else {
+            END_CARD_S
+        };
+        let fixed = TITLE_S + SILENCE_S + BUTTON_S + end_card_s + pace[0];
+        let body = (inp.target_length_s - fixed).max(pace[0] * 3.0);
+        Assembly {
+            inp,
+            margin,
+            cands: candidates(inp, spoiler, margin),
+            pace,
+            shares: split_body(body, pace, inp.vibe.clips),
+            ranges: [
+                (0.02 * r, (st.begin_t + st.escalation_t) / 2.0),
+                (st.begin_t, st.climax_t.min(spoiler)),
+                (st.escalation_t, spoiler),
+            ],
+            end_card_s,
+            used: vec![false; inp.shots.len()],
+            timeline: Vec::new(),
+            rooms: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Cold open: the strongest moment of the middle of the film, as a hook.
+    fn cold_open(&mut self) {
+        let (lo, hi) = self.ranges[1];
+        let min_len = self.pace[0] + 2.0 * self.margin;
+        if let Some(c) = best(&self.cands, &self.used, lo, hi, min_len, |c| c.score) {
+            self.place(
+                &c,
+                Act::ColdOpen,
+                self.pace[0],
+                (Transition::HardCut, 0.0),
+                "cold open: the strongest shot of the escalation, as a hook",
+            );
+        }
+    }
+
+    /// The silence beat: a calm shot held before the act 3 montage.
+    fn silence_beat(&mut self) {
+        let (lo, hi) = self.ranges[2];
+        let min_len = SILENCE_S + 2.0 * self.margin;
+        if let Some(c) = best(&self.cands, &self.used, lo, hi, min_len, |c| c.calm) {
+            self.place(
+                &c,
+                Act::SilenceBeat,
+                SILENCE_S,
+                (Transition::FadeToBlack, 0.5),
+                "silence beat: the calmest shot before the climax, held in near silence",
+            );
+        }
+    }
+
+    /// Body act `a` (0-2): its share of the body in clips at the act's pace,
+    /// act 1 in film order, the others building to their strongest shot.
+    fn act(&mut self, a: usize) {
+        let act = BODY_ACTS[a];
+        let n = ((self.shares[a] / self.pace[a]).round() as usize).max(1);
+        let min_len = self.pace[a] * 0.7 + 2.0 * self.margin;
+        let mut picked = self.pick_for_act(a, n, min_len);
+        match act {
+            Act::Act1 => picked.sort_by(|x, y| x.start.total_cmp(&y.start)),
+            _ => picked.sort_by(|x, y| x.score.total_cmp(&y.score)),
+        }
+        for (k, c) in picked.iter().enumerate() {
+            let transition = transition_for(self.inp.vibe, act, k == 0);
+            // Cut lengths vary around the act's average so the rhythm breathes.
+            let wobble = [1.0, 0.8, 1.2, 0.9, 1.1][k % 5];
+            let why = format!(
+                "{}: score {:.2} at {:.0}% of the film",
+                act_name(act),
+                c.score,
+                100.0 * c.start / self.inp.runtime_s
+            );
+            self.place(c, act, self.pace[a] * wobble, transition, &why);
+        }
+    }
+
+    /// Zone-first: body act `a` takes the shots whose content matched its
+    /// zone, spread over where those shots lie; positions in its part of the
+    /// film fill any gap. A shortfall is noted.
+    fn pick_for_act(&mut self, a: usize, n: usize, min_len: f64) -> Vec<Candidate> {
+        let want = [Zone::Beginning, Zone::Escalation, Zone::Climax][a];
+        let zoned: Vec<Candidate> = self
+            .cands
+            .iter()
+            .filter(|c| c.zone == Some(want))
+            .cloned()
+            .collect();
+        let mut picked = if zoned.is_empty() {
+            Vec::new()
+        } else {
+            let zlo = zoned.iter().map(|c| c.start).fold(f64::INFINITY, f64::min);
+            let zhi = zoned.iter().map(|c| c.start).fold(0.0, f64::max) + 1e-3;
+            pick_spread(&zoned, &self.used, zlo, zhi, n, min_len)
+        };
+        let (lo, hi) = self.ranges[a];
+        if picked.len() < n {
+            let mut taken = self.used.clone();
+            for c in &picked {
+                taken[c.shot] = true;
+            }
+            picked.extend(pick_spread(
+                &self.cands,
+                &taken,
+                lo,
+                hi,
+                n - picked.len(),
+                min_len,
+            ));
+        }
+        if picked.len() < n {
+            self.notes.push(format!(
+                "{:?}: only {} of {n} clips found in {lo:.0}-{hi:.0} s",
+                BODY_ACTS[a],
+                picked.len()
+            ));
+        }
+        picked
+    }
+
+    fn title_card(&mut self) {
+        let title = self.inp.title.clone();
+        self.card(Act::Title, title, TITLE_S, 0.6);
+    }
+
+    /// Button: one last beat after the title, from the first half (no spoilers).
+    fn button(&mut self) {
+        let cues = self.inp.cues;
+        let (lo, hi) = (0.05 * self.inp.runtime_s, self.inp.structure.escalation_t);
+        let min_len = BUTTON_S + 2.0 * self.margin;
+        let key = |c: &Candidate| c.score * 0.5 + cue_intensity(cues, c.start, c.end);
+        if let Some(c) = best(&self.cands, &self.used, lo, hi, min_len, key) {
+            self.place(
+                &c,
+                Act::Button,
+                BUTTON_S,
+                (Transition::FadeToBlack, 0.4),
+                "button: a last beat after the title",
+            );
+        }
+    }
+
+    /// End card: the release line, after the button, out of black.
+    fn end_card(&mut self) {
+        if self.end_card_s > 0.0 {
+            let text = self.inp.end_card.trim().to_string();
+            self.card(Act::EndCard, text, self.end_card_s, 0.4);
+        }
+    }
+
+    /// Cuts candidate `c` into a clip of about `want` seconds at the end of
+    /// the timeline; its shot is used up.
+    fn place(
+        &mut self,
+        c: &Candidate,
+        act: Act,
+        want: f64,
+        transition: (Transition, f64),
+        why: &str,
+    ) {
+        self.used[c.shot] = true;
+        let (clip, room) = make_clip(self.inp, c, act, want, self.margin, transition, why);
+        self.timeline.push(Item::Clip(clip));
+        self.rooms.push(Some(room));
+    }
+
+    /// A card faded in from black.
+    fn card(&mut self, act: Act, text: String, duration_s: f64, transition_s: f64) {
+        self.rooms.push(None);
+        self.timeline.push(Item::Card(Card {
+            act,
+            text,
+            duration_s,
+            transition: Transition::FadeToBlack,
+            transition_s,
+        }));
+    }
+
+    fn into_edit(self) -> Edit {
+        Edit {
+            timeline: self.timeline,
+            rooms: self.rooms,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Every shot long enough for a clip clear of its margins, scored: the
+/// storyboard's eight-signal money-shot score when there is one, else a
+/// plain mix of what the analysis measured. Shots end at the spoiler line.
+fn candidates(inp: &EditInput, spoiler: f64, margin: f64) -> Vec<Candidate> {
+    inp.shots
         .iter()
         .map(|s| {
             let sg = &s.signals;
             let emo = cue_intensity(inp.cues, s.start_s, s.end_s);
-            let card = inp
-                .board
-                .and_then(|b| b.cards.iter().find(|c| c.shot_index == s.index));
-            // The storyboard's eight-signal money-shot score when there is
-            // one; else a plain mix of what the analysis measured.
+            let card = board_card(inp.board, s.index);
             let score = match card {
                 Some(c) => c.score as f64,
                 None => {
@@ -95,182 +327,12 @@ pub fn assemble(inp: &EditInput) -> Edit {
             }
         })
         .filter(|c| c.end - c.start > 2.0 * margin + 0.5)
-        .collect();
-
-    let vibe = inp.vibe;
-    let pace = vibe.act_cut_s;
-    let end_s = if inp.end_card.trim().is_empty() {
-        0.0
-    } else {
-        END_CARD_S
-    };
-    let fixed = TITLE_S + SILENCE_S + BUTTON_S + end_s + pace[0];
-    let body = (inp.target_length_s - fixed).max(pace[0] * 3.0);
-    let shares = split_body(body, pace, vibe.clips);
-    let ranges = [
-        (0.02 * r, (st.begin_t + st.escalation_t) / 2.0),
-        (st.begin_t, st.climax_t.min(spoiler)),
-        (st.escalation_t, spoiler),
-    ];
-    let mut used = vec![false; inp.shots.len()];
-    let mut timeline = Vec::new();
-    let mut rooms: Vec<Option<snap::Room>> = Vec::new();
-
-    // Cold open: the strongest moment of the middle of the film, as a hook.
-    let (lo, hi) = ranges[1];
-    if let Some(c) = best(&cands, &used, lo, hi, pace[0] + 2.0 * margin, |c| c.score) {
-        used[c.shot] = true;
-        push(
-            &mut timeline,
-            &mut rooms,
-            make_clip(
-                &c,
-                Act::ColdOpen,
-                pace[0],
-                margin,
-                inp,
-                Transition::HardCut,
-                0.0,
-                "cold open: the strongest shot of the escalation, as a hook",
-            ),
-        );
-    }
-    let acts = [Act::Act1, Act::Act2, Act::Act3];
-    for (a, act) in acts.iter().enumerate() {
-        if *act == Act::Act3 {
-            // The silence beat: a calm shot held before the montage.
-            let (lo, hi) = ranges[2];
-            if let Some(c) = best(&cands, &used, lo, hi, SILENCE_S + 2.0 * margin, |c| c.calm) {
-                used[c.shot] = true;
-                push(
-                    &mut timeline,
-                    &mut rooms,
-                    make_clip(
-                        &c,
-                        Act::SilenceBeat,
-                        SILENCE_S,
-                        margin,
-                        inp,
-                        Transition::FadeToBlack,
-                        0.5,
-                        "silence beat: the calmest shot before the climax, held in near silence",
-                    ),
-                );
-            }
-        }
-        let n = ((shares[a] / pace[a]).round() as usize).max(1);
-        let (lo, hi) = ranges[a];
-        let min_len = pace[a] * 0.7 + 2.0 * margin;
-        // Zone-first: an act takes the shots whose content matched its zone,
-        // spread over where those shots lie; positions fill any gap.
-        let want = [Zone::Beginning, Zone::Escalation, Zone::Climax][a];
-        let zoned: Vec<Candidate> = cands
-            .iter()
-            .filter(|c| c.zone == Some(want))
-            .cloned()
-            .collect();
-        let mut picked = if zoned.is_empty() {
-            Vec::new()
-        } else {
-            let zlo = zoned.iter().map(|c| c.start).fold(f64::INFINITY, f64::min);
-            let zhi = zoned.iter().map(|c| c.start).fold(0.0, f64::max) + 1e-3;
-            pick_spread(&zoned, &used, zlo, zhi, n, min_len)
-        };
-        if picked.len() < n {
-            let mut taken = used.clone();
-            for c in &picked {
-                taken[c.shot] = true;
-            }
-            picked.extend(pick_spread(
-                &cands,
-                &taken,
-                lo,
-                hi,
-                n - picked.len(),
-                min_len,
-            ));
-        }
-        if picked.len() < n {
-            notes.push(format!(
-                "{act:?}: only {} of {n} clips found in {lo:.0}-{hi:.0} s",
-                picked.len()
-            ));
-        }
-        match act {
-            Act::Act1 => picked.sort_by(|x, y| x.start.total_cmp(&y.start)),
-            _ => picked.sort_by(|x, y| x.score.total_cmp(&y.score)),
-        }
-        for (k, c) in picked.iter().enumerate() {
-            used[c.shot] = true;
-            let (t, d) = transition_for(vibe, *act, k == 0);
-            // Cut lengths vary around the act's average so the rhythm breathes.
-            let wobble = [1.0, 0.8, 1.2, 0.9, 1.1][k % 5];
-            let why = format!(
-                "{}: score {:.2} at {:.0}% of the film",
-                act_name(*act),
-                c.score,
-                100.0 * c.start / r
-            );
-            push(
-                &mut timeline,
-                &mut rooms,
-                make_clip(c, *act, pace[a] * wobble, margin, inp, t, d, &why),
-            );
-        }
-    }
-    rooms.push(None);
-    timeline.push(Item::Card(Card {
-        act: Act::Title,
-        text: inp.title.clone(),
-        duration_s: TITLE_S,
-        transition: Transition::FadeToBlack,
-        transition_s: 0.6,
-    }));
-    // Button: one last beat after the title, from the first half (no spoilers).
-    if let Some(c) = best(
-        &cands,
-        &used,
-        0.05 * r,
-        st.escalation_t,
-        BUTTON_S + 2.0 * margin,
-        |c| c.score * 0.5 + cue_intensity(inp.cues, c.start, c.end),
-    ) {
-        push(
-            &mut timeline,
-            &mut rooms,
-            make_clip(
-                &c,
-                Act::Button,
-                BUTTON_S,
-                margin,
-                inp,
-                Transition::FadeToBlack,
-                0.4,
-                "button: a last beat after the title",
-            ),
-        );
-    }
-    // End card: the release line, after the button, out of black.
-    if end_s > 0.0 {
-        rooms.push(None);
-        timeline.push(Item::Card(Card {
-            act: Act::EndCard,
-            text: inp.end_card.trim().to_string(),
-            duration_s: end_s,
-            transition: Transition::FadeToBlack,
-            transition_s: 0.4,
-        }));
-    }
-    Edit {
-        timeline,
-        rooms,
-        notes,
-    }
+        .collect()
 }
 
-fn push(timeline: &mut Vec<Item>, rooms: &mut Vec<Option<snap::Room>>, (c, r): (Clip, snap::Room)) {
-    timeline.push(Item::Clip(c));
-    rooms.push(Some(r));
+/// The storyboard's card for a shot, when there is a storyboard.
+fn board_card(board: Option<&Storyboard>, shot: usize) -> Option<&ShotCard> {
+    board.and_then(|b| b.cards.iter().find(|c| c.shot_index == shot))
 }
 
 fn zone_name(z: Zone) -> &'static str {
@@ -399,9 +461,6 @@ fn pick_spread(
     out
 }
 
-/// Film sound of a clip that would cut words: silent in the mix.
-pub const MUTED_DB: f64 = -40.0;
-
 /// The longest stretch of [lo, hi] with no spoken cue (padded by 0.1 s), if
 /// it can hold `len` seconds.
 fn quiet_gap(cues: &[Cue], lo: f64, hi: f64, len: f64) -> Option<(f64, f64)> {
@@ -423,64 +482,139 @@ fn quiet_gap(cues: &[Cue], lo: f64, hi: f64, len: f64) -> Option<(f64, f64)> {
     best
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Cuts candidate `c` into a clip of about `want` seconds: a dialogue line
+/// that fits the shot is taken whole; otherwise the clip sits in the middle
+/// of the shot (in a pause between lines when there is one long enough),
+/// clear of flashes, on whole frames. Returns the clip and the room beat
+/// snapping may move it in.
 fn make_clip(
+    inp: &EditInput,
     c: &Candidate,
     act: Act,
     want: f64,
     margin: f64,
-    inp: &EditInput,
-    transition: Transition,
-    transition_s: f64,
+    transition: (Transition, f64),
     why: &str,
 ) -> (Clip, snap::Room) {
     let fps = inp.fps;
     let lo = c.start + margin;
     let hi = c.end - margin;
     let len = want.min(hi - lo).max(0.5);
-    // A dialogue cue that fits inside the shot is taken whole; otherwise the
-    // clip sits in the middle of the shot, clear of flashes.
-    let cue = inp.cues.iter().find(|q| {
+    let cue = whole_cue(inp.cues, lo, hi, len);
+    let room = sound_room(inp.cues, cue, lo, hi, len);
+    let kept = cue.map(|q| room.line_span(q));
+    let (a, b) = kept.unwrap_or_else(|| room.middle(len));
+    let (a, b) = clear_of_flashes(inp.flashes, a, b, margin);
+    // Snap both ends to frame starts so the render is frame-exact.
+    let a = (a * fps).ceil() / fps;
+    let b = (b * fps).floor() / fps;
+    let (transition, transition_s) = if transition.1 > (b - a) / 2.0 {
+        (Transition::HardCut, 0.0)
+    } else {
+        transition
+    };
+    let mut clip = Clip {
+        act,
+        source_in_s: a,
+        source_out_s: b,
+        transition,
+        transition_s,
+        shot_index: Some(c.shot),
+        zone: Some(act_zone(act).into()),
+        beat_type: None,
+        dialogue: cue.map(|q| q.text.clone()),
+        film_gain_db: film_gain_db(act, room.mute),
+        sound_tail_s: 0.0,
+        decode_from_s: None,
+        score: (c.score * 1000.0).round() / 1000.0,
+        reasoning: why.to_string(),
+    };
+    // The storyboard knows the shot's zone and beat type, and why.
+    if let Some(card) = board_card(inp.board, c.shot) {
+        clip.zone = Some(zone_name(card.zone).into());
+        clip.beat_type = Some(card.beat_type.clone());
+        clip.reasoning = format!("{why}; {}", card.reasoning);
+    }
+    let room = snap::Room {
+        lo: room.lo,
+        hi: room.hi,
+        keep: kept,
+    };
+    (clip, room)
+}
+
+/// A dialogue cue that fits inside the shot's usable [lo, hi] with its
+/// margins, and is not much longer than the clip wants to be.
+fn whole_cue(cues: &[Cue], lo: f64, hi: f64, len: f64) -> Option<&Cue> {
+    cues.iter().find(|q| {
         q.kind == CueKind::Dialogue
             && q.start_s - 0.1 >= lo
             && q.end_s + 0.2 <= hi
             && q.end_s - q.start_s <= len * 2.0
-    });
-    // A clip without a line of its own must not chop anyone's words: it sits
-    // in a pause between cues when the shot has one long enough, and
-    // otherwise its film sound is muted (the music carries it).
-    let (mut room_lo, mut room_hi, mut mute) = (lo, hi, false);
-    if let Some(q) = cue {
-        // A line's clip may grow only into the pauses around it, never into
-        // the neighbouring lines.
-        for c in inp
-            .cues
-            .iter()
-            .filter(|c| c.kind == CueKind::Dialogue && c.index != q.index)
-        {
-            if c.end_s <= q.start_s + 1e-6 || (c.start_s < q.start_s && c.end_s > q.start_s) {
-                room_lo = room_lo.max((c.end_s + 0.02).min(q.start_s - 0.02));
-            }
-            if c.start_s >= q.end_s - 1e-6 || (c.start_s > q.start_s && c.start_s < q.end_s) {
-                room_hi = room_hi.min((c.start_s - 0.02).max(q.end_s + 0.02));
-            }
-        }
+    })
+}
+
+/// Where in its shot a clip may lie without chopping anyone's words, and
+/// whether its film sound must be muted to get there.
+struct SoundRoom {
+    lo: f64,
+    hi: f64,
+    mute: bool,
+}
+
+impl SoundRoom {
+    /// A cue's line with its margins (0.1 s before, 0.2 s after), inside the
+    /// room.
+    fn line_span(&self, q: &Cue) -> (f64, f64) {
+        ((q.start_s - 0.1).max(self.lo), (q.end_s + 0.2).min(self.hi))
     }
-    if cue.is_none() {
-        match quiet_gap(inp.cues, lo, hi, len) {
-            Some((ga, gb)) => (room_lo, room_hi) = (ga, gb),
-            None => mute = true,
-        }
+
+    /// `len` seconds (or the whole room, if shorter) around its middle.
+    fn middle(&self, len: f64) -> (f64, f64) {
+        let mid = (self.lo + self.hi) / 2.0;
+        let l = len.min(self.hi - self.lo);
+        (mid - l / 2.0, mid + l / 2.0)
     }
-    let (mut a, mut b) = match cue {
-        Some(q) => ((q.start_s - 0.1).max(room_lo), (q.end_s + 0.2).min(room_hi)),
-        None => {
-            let mid = (room_lo + room_hi) / 2.0;
-            let l = len.min(room_hi - room_lo);
-            (mid - l / 2.0, mid + l / 2.0)
-        }
+}
+
+/// The room for a clip in [lo, hi]: a line's clip may grow only into the
+/// pauses around its cue, never into the neighbouring lines; a clip without
+/// a line sits in a pause between cues when the shot has one long enough,
+/// and otherwise its film sound is muted (the music carries it).
+fn sound_room(cues: &[Cue], cue: Option<&Cue>, lo: f64, hi: f64, len: f64) -> SoundRoom {
+    let ((lo, hi), mute) = match cue {
+        Some(q) => (pauses_around(cues, q, lo, hi), false),
+        None => match quiet_gap(cues, lo, hi, len) {
+            Some(gap) => (gap, false),
+            None => ((lo, hi), true),
+        },
     };
-    for f in inp.flashes {
+    SoundRoom { lo, hi, mute }
+}
+
+/// [lo, hi] narrowed to end 20 ms clear of the dialogue cues before and
+/// after cue `q` (or at `q`'s own edges, where a neighbour overlaps it).
+fn pauses_around(cues: &[Cue], q: &Cue, lo: f64, hi: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (lo, hi);
+    for c in cues
+        .iter()
+        .filter(|c| c.kind == CueKind::Dialogue && c.index != q.index)
+    {
+        if c.end_s <= q.start_s + 1e-6 || (c.start_s < q.start_s && c.end_s > q.start_s) {
+            lo = lo.max((c.end_s + 0.02).min(q.start_s - 0.02));
+        }
+        if c.start_s >= q.end_s - 1e-6 || (c.start_s > q.start_s && c.start_s < q.end_s) {
+            hi = hi.min((c.start_s - 0.02).max(q.end_s + 0.02));
+        }
+    }
+    (lo, hi)
+}
+
+/// Moves a clip's edges `margin` clear of any flash near them, keeping at
+/// least half a second.
+fn clear_of_flashes(flashes: &[f64], a: f64, b: f64, margin: f64) -> (f64, f64) {
+    let (mut a, mut b) = (a, b);
+    for f in flashes {
         if (*f - a).abs() < margin {
             a = (f + margin).min(b - 0.5);
         }
@@ -488,59 +622,28 @@ fn make_clip(
             b = (f - margin).max(a + 0.5);
         }
     }
-    // Snap both ends to frame starts so the render is frame-exact.
-    let a = (a * fps).ceil() / fps;
-    let b = (b * fps).floor() / fps;
-    let (transition, transition_s) = if transition_s > (b - a) / 2.0 {
-        (Transition::HardCut, 0.0)
-    } else {
-        (transition, transition_s)
-    };
-    let room = snap::Room {
-        lo: room_lo,
-        hi: room_hi,
-        keep: cue.map(|q| ((q.start_s - 0.1).max(room_lo), (q.end_s + 0.2).min(room_hi))),
-    };
-    let clip = Clip {
-        act,
-        source_in_s: a,
-        source_out_s: b,
-        transition,
-        transition_s,
-        shot_index: Some(c.shot),
-        zone: Some(
-            match act {
-                Act::Act1 | Act::Button => "beginning",
-                Act::Act2 | Act::ColdOpen => "escalation",
-                _ => "climax",
-            }
-            .into(),
-        ),
-        beat_type: None,
-        dialogue: cue.map(|q| q.text.clone()),
-        film_gain_db: if mute {
-            MUTED_DB
-        } else if act == Act::SilenceBeat {
-            -18.0
-        } else {
-            0.0
-        },
-        sound_tail_s: 0.0,
-        decode_from_s: None,
-        score: (c.score * 1000.0).round() / 1000.0,
-        reasoning: why.to_string(),
-    };
-    // The storyboard knows the shot's zone and beat type, and why.
-    let mut clip = clip;
-    if let Some(card) = inp
-        .board
-        .and_then(|b| b.cards.iter().find(|x| x.shot_index == c.shot))
-    {
-        clip.zone = Some(zone_name(card.zone).into());
-        clip.beat_type = Some(card.beat_type.clone());
-        clip.reasoning = format!("{why}; {}", card.reasoning);
+    (a, b)
+}
+
+/// The story zone an act's clips come from, when no storyboard says.
+fn act_zone(act: Act) -> &'static str {
+    match act {
+        Act::Act1 | Act::Button => "beginning",
+        Act::Act2 | Act::ColdOpen => "escalation",
+        _ => "climax",
     }
-    (clip, room)
+}
+
+/// A clip's film sound: muted where it would cut words, low under the
+/// silence beat, else as in the film.
+fn film_gain_db(act: Act, mute: bool) -> f64 {
+    if mute {
+        MUTED_DB
+    } else if act == Act::SilenceBeat {
+        -18.0
+    } else {
+        0.0
+    }
 }
 
 /// A plain clip for the editor's unit tests.

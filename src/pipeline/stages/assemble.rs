@@ -239,13 +239,14 @@ fn settle_in_points(cx: &Context, m: &mut Manifest, rooms: &[Option<edit::snap::
     let p = &film.probe;
     let mov = p.format.split(',').any(|f| f == "mov");
     let starts = if mov {
-        edit::seek::exact_keys(&an.key_s, p.fps)
+        edit::in_points::exact_keys(&an.key_s, p.fps)
     } else {
         probe::seek_points(&film.opts.film, &an.key_s, 0.5 / p.fps.max(1.0)).unwrap_or_default()
     };
-    let saved = edit::seek::settle_in_points(&mut m.timeline, rooms, &starts, &an.flashes, p.fps);
+    let saved =
+        edit::in_points::settle_in_points(&mut m.timeline, rooms, &starts, &an.flashes, p.fps);
     if mov {
-        edit::seek::mark_decode_starts(&mut m.timeline, &starts, p.fps);
+        edit::in_points::mark_decode_starts(&mut m.timeline, &starts, p.fps);
     }
     m.notes.push(format!(
         "in-points: clips slid within their rooms to just after key frames, {saved:.1} s less decoding before them in the render"

@@ -5,13 +5,50 @@
 //! `cinecut render` takes an edited manifest back. Loading validates every
 //! field and names the bad one (`timeline[3].source_out_s: ...`).
 
-use crate::error::{Error, Result};
+mod validate;
+
 use crate::vibes::{Grade, Transition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use validate::InvalidField;
+
 pub const MANIFEST_SCHEMA: u32 = 1;
 pub const MANIFEST_NAME: &str = "TRAILER_MANIFEST.json";
+
+/// Why a manifest could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The manifest at `path` cannot be used; the user's to fix (a missing
+    /// or hand-edited manifest).
+    #[error("{}: {problem}", path.display())]
+    Load { path: PathBuf, problem: LoadProblem },
+    /// Serialising failed (a non-finite number has no JSON).
+    #[error("{0}")]
+    Encode(serde_json::Error),
+    /// The atomic write into the work folder failed; `workdir::atomic_write`'s
+    /// error, which names the path.
+    #[error(transparent)]
+    Write(Box<crate::error::Error>),
+}
+
+/// What is wrong with a manifest that would not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadProblem {
+    #[error("no such manifest")]
+    NotFound,
+    #[error("cannot read: {0}")]
+    Unreadable(std::io::Error),
+    #[error(
+        "not a valid manifest (line {line}, column {column}): {0}",
+        line = .0.line(),
+        column = .0.column()
+    )]
+    Parse(serde_json::Error),
+    /// Well-formed JSON with a field a renderer cannot use.
+    #[error(transparent)]
+    Invalid(InvalidField),
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +109,11 @@ impl VoiceOver {
 
 /// Every clip's sound fades out this long at a plain cut, so no cut clicks.
 pub const SOUND_CUT_FADE_S: f64 = 0.03;
+
+/// A clip's film gain at or below this is silent in the mix: the editor
+/// mutes a clip whose sound would cut words to it, and `cinecut check` counts
+/// no word cut by such a clip.
+pub const MUTED_DB: f64 = -40.0;
 
 /// Longest split-edit sound tail a clip may carry.
 pub const MAX_SOUND_TAIL_S: f64 = 2.5;
@@ -360,8 +402,7 @@ impl Manifest {
 
     /// The trailer's length in seconds, as the renderer will make it.
     pub fn total_duration_s(&self) -> f64 {
-        let f: u64 = self.item_frames().iter().map(|(n, o)| n - o).sum();
-        f as f64 / self.render.fps
+        timeline_duration_s(&self.timeline, self.render.fps)
     }
 
     pub fn clips(&self) -> impl Iterator<Item = &Clip> {
@@ -371,141 +412,123 @@ impl Manifest {
         })
     }
 
-    pub fn load(path: &Path) -> Result<Manifest> {
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::input(path, "no such manifest"),
-            _ => Error::input(path, format!("cannot read: {e}")),
-        })?;
-        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::input(
-                path,
-                format!(
-                    "not a valid manifest (line {}, column {}): {e}",
-                    e.line(),
-                    e.column()
-                ),
+    /// Reads, parses and validates a manifest (a hand-edited one included).
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let load = || -> Result<Manifest, LoadProblem> {
+            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => LoadProblem::NotFound,
+                _ => LoadProblem::Unreadable(e),
+            })?;
+            let m: Manifest = serde_json::from_slice(&bytes).map_err(LoadProblem::Parse)?;
+            m.validate().map_err(LoadProblem::Invalid)?;
+            Ok(m)
+        };
+        load().map_err(|problem| ManifestError::Load {
+            path: path.to_path_buf(),
+            problem,
+        })
+    }
+
+    /// Writes the manifest atomically, as pretty JSON people can edit.
+    pub fn save(&self, path: &Path) -> Result<(), ManifestError> {
+        let json = serde_json::to_vec_pretty(self).map_err(ManifestError::Encode)?;
+        crate::workdir::atomic_write(path, &json).map_err(|e| ManifestError::Write(Box::new(e)))
+    }
+}
+
+/// A valid manifest for unit tests: a 2 s clip of a 60 s film, then a
+/// title card.
+#[cfg(test)]
+pub(crate) fn test_manifest() -> Manifest {
+    serde_json::from_value(serde_json::json!({
+        "schema_version": 1, "cinecut_version": "test",
+        "film": {"path": "film.mp4", "fingerprint": "x", "title": "T", "duration_s": 60.0,
+                 "fps": 24.0, "width": 1280, "height": 720, "has_audio": true},
+        "vibe": "action", "target_length_s": 30.0,
+        "structure": {"begin_t": 0.1, "escalation_t": 0.5, "climax_t": 0.8,
+                      "source": "test", "reasoning": ""},
+        "spoiler_line_s": 50.0,
+        "render": {"width": 1280, "height": 720, "fps": 24.0, "crf": 20,
+                   "preset": "veryfast", "audio_sample_rate": 48000,
+                   "loudness_lufs": -14.0, "true_peak_db": -1.0,
+                   "grade": crate::vibes::Grade::neutral()},
+        "timeline": [
+            {"type": "clip", "act": "act1", "source_in_s": 1.0, "source_out_s": 3.0,
+             "transition": "hard_cut", "transition_s": 0.0},
+            {"type": "card", "act": "title", "text": "T", "duration_s": 2.0,
+             "transition": "fade_to_black", "transition_s": 0.5}
+        ]
+    }))
+    .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    /// The message users see and the exit code, through the top-level error.
+    fn shown(e: ManifestError) -> (String, String, i32) {
+        let own = e.to_string();
+        let top = Error::from(e);
+        (own, top.to_string(), top.exit_code())
+    }
+
+    #[test]
+    fn load_errors_name_the_manifest_and_are_the_users_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST_NAME);
+        let (own, top, code) = shown(Manifest::load(&path).unwrap_err());
+        assert_eq!(own, format!("{}: no such manifest", path.display()));
+        assert_eq!((top, code), (own, 2));
+
+        std::fs::write(&path, "{\"schema_version\": 1,").unwrap();
+        let (own, top, code) = shown(Manifest::load(&path).unwrap_err());
+        assert!(
+            own.starts_with(&format!(
+                "{}: not a valid manifest (line 1, column 21): ",
+                path.display()
+            )),
+            "{own}"
+        );
+        assert_eq!((top, code), (own, 2));
+
+        let (own, top, code) = shown(Manifest::load(dir.path()).unwrap_err());
+        assert!(
+            own.starts_with(&format!("{}: cannot read: ", dir.path().display())),
+            "{own}"
+        );
+        assert_eq!((top, code), (own, 2));
+    }
+
+    #[test]
+    fn an_invalid_field_is_named_after_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST_NAME);
+        let mut m = test_manifest();
+        m.schema_version = 2;
+        m.save(&path).unwrap();
+        let (own, top, code) = shown(Manifest::load(&path).unwrap_err());
+        assert_eq!(
+            own,
+            format!(
+                "{}: schema_version: 2 is not supported (this cinecut reads 1)",
+                path.display()
             )
-        })?;
-        m.validate().map_err(|msg| Error::input(path, msg))?;
-        Ok(m)
+        );
+        assert_eq!((top, code), (own, 2));
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
-        crate::workdir::atomic_write(path, &json)
-    }
-
-    /// Checks every field a renderer relies on; the message names the field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        if self.schema_version != MANIFEST_SCHEMA {
-            return Err(format!(
-                "schema_version: {} is not supported (this cinecut reads {MANIFEST_SCHEMA})",
-                self.schema_version
-            ));
-        }
-        let r = &self.render;
-        if !(r.width >= 16
-            && r.height >= 16
-            && r.width.is_multiple_of(2)
-            && r.height.is_multiple_of(2))
-        {
-            return Err("render.width/height: must be even and at least 16".into());
-        }
-        if !(r.fps > 1.0 && r.fps <= 120.0) {
-            return Err(format!("render.fps: {} is outside 1..120", r.fps));
-        }
-        if r.crf > 51 {
-            return Err("render.crf: must be 0..51".into());
-        }
-        if !(-40.0..=-5.0).contains(&r.loudness_lufs) {
-            return Err("render.loudness_lufs: must be within -40..-5".into());
-        }
-        if r.true_peak_db > 0.0 {
-            return Err("render.true_peak_db: must be at most 0".into());
-        }
-        if self.timeline.is_empty() {
-            return Err("timeline: is empty".into());
-        }
-        let film_end = self.film.duration_s;
-        for (i, it) in self.timeline.iter().enumerate() {
-            let at = |f: &str| format!("timeline[{i}].{f}");
-            match it {
-                Item::Clip(c) => {
-                    if !(c.source_in_s >= 0.0 && c.source_in_s.is_finite()) {
-                        return Err(format!("{}: must be >= 0", at("source_in_s")));
-                    }
-                    if c.source_out_s.partial_cmp(&c.source_in_s)
-                        != Some(std::cmp::Ordering::Greater)
-                    {
-                        return Err(format!("{}: must be after source_in_s", at("source_out_s")));
-                    }
-                    if c.source_out_s > film_end + 1e-3 {
-                        return Err(format!(
-                            "{}: {:.3} is past the film's end ({film_end:.3} s)",
-                            at("source_out_s"),
-                            c.source_out_s
-                        ));
-                    }
-                    if !(0.0..=MAX_SOUND_TAIL_S).contains(&c.sound_tail_s) {
-                        return Err(format!(
-                            "{}: must be within 0..{MAX_SOUND_TAIL_S} s",
-                            at("sound_tail_s")
-                        ));
-                    }
-                    if let Some(k) = c.decode_from_s {
-                        if !(k >= 0.0 && k <= c.source_in_s) {
-                            return Err(format!(
-                                "{}: must be within 0..source_in_s",
-                                at("decode_from_s")
-                            ));
-                        }
-                    }
-                    if !(-60.0..=12.0).contains(&c.film_gain_db) {
-                        return Err(format!("{}: must be within -60..12 dB", at("film_gain_db")));
-                    }
-                }
-                Item::Card(c) => {
-                    if !(c.duration_s > 0.0 && c.duration_s <= 30.0) {
-                        return Err(format!("{}: must be within 0..30 s", at("duration_s")));
-                    }
-                }
-            }
-            let (_, d) = it.transition();
-            if !(0.0..=it.duration_s() / 2.0 + 1e-9).contains(&d) {
-                return Err(format!(
-                    "{}: must be between 0 and half the item's length",
-                    at("transition_s")
-                ));
-            }
-        }
-        if let Some(m) = &self.music {
-            if !(m.out_s > m.in_s && m.in_s >= 0.0) {
-                return Err("music.out_s: must be after music.in_s".into());
-            }
-        }
-        let total = self.total_duration_s();
-        for (i, v) in self.voice_over.iter().enumerate() {
-            if !(v.source_out_s > v.source_in_s
-                && v.source_in_s >= 0.0
-                && v.source_out_s <= film_end + 1e-3)
-            {
-                return Err(format!(
-                    "voice_over[{i}].source_out_s: the line must lie inside the film"
-                ));
-            }
-            if !(v.at_s >= 0.0 && v.at_s < total) {
-                return Err(format!(
-                    "voice_over[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"
-                ));
-            }
-        }
-        for (i, x) in self.sfx.iter().enumerate() {
-            if !(x.at_s >= 0.0 && x.at_s < total) {
-                return Err(format!(
-                    "sfx[{i}].at_s: must lie inside the trailer (0..{total:.2} s)"
-                ));
-            }
-        }
-        Ok(())
+    #[test]
+    fn a_failed_save_is_ours_and_names_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let m = test_manifest();
+        let e = m.save(&file.join(MANIFEST_NAME)).unwrap_err();
+        assert!(matches!(e, ManifestError::Write(_)), "{e:?}");
+        let (own, top, code) = shown(e);
+        assert!(own.contains(&file.display().to_string()), "{own}");
+        assert_eq!((top, code), (own, 1));
     }
 }

@@ -66,20 +66,9 @@ pub enum EmbedError {
     Inference(String),
 }
 
-/// The models directory: `$CINECUT_MODELS_DIR`, else `<data dir>/cinecut/models`.
-pub fn models_dir() -> PathBuf {
-    match std::env::var_os("CINECUT_MODELS_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => dirs::data_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("cinecut")
-            .join("models"),
-    }
-}
-
 /// Where the MiniLM files are expected: `models_dir()/all-MiniLM-L6-v2`.
 pub fn default_model_dir() -> PathBuf {
-    models_dir().join(MODEL_NAME)
+    crate::models::models_dir().join(MODEL_NAME)
 }
 
 /// Number format of the matmuls in [`Batching::Packed`]; everything else (attention,

@@ -4,7 +4,8 @@
 //! batch). Also prints the process CPU time per strategy (what the wall time would be
 //! on one idle core; on a shared machine the wall time drifts, the CPU time much less),
 //! the matmul work and the GFLOPS it implies, and the load average before and after.
-//! Run: `cargo bench --bench embed` (needs the real MiniLM weights).
+//! Run: `cargo bench --bench embed --features candle-reference` (needs the real MiniLM
+//! weights).
 
 use std::time::{Duration, Instant};
 

@@ -6,11 +6,12 @@
 //! 2. builtin_structure on a film-sized input (1500 cues, one intensity sample
 //!    per second of a 100-minute film) versus reading the same cues' text once.
 
-#[path = "../tests/story_common/standin.rs"]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
+#[path = "../tests/support/standin.rs"]
 #[allow(dead_code)]
 mod standin;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -20,13 +21,7 @@ use cinecut::story::{
 };
 
 fn main() {
-    let fixtures = std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/cinecut/fixtures")
-        });
-    let film = fixtures.join("bbb.mp4");
-    assert!(film.is_file(), "missing {}", film.display());
+    let film = fixtures::fixture("bbb.mp4");
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let st = Command::new("ffmpeg")

@@ -2,6 +2,7 @@
 
 use crate::error::Result;
 use crate::media::process::{self, Process};
+use crate::models::models_dir;
 use crate::render;
 use crate::ui::Ui;
 use serde::Serialize;
@@ -14,13 +15,6 @@ struct Check {
     required: bool,
     found: String,
     fix: String,
-}
-
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("CINECUT_MODELS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("cinecut/models")))
-        .unwrap_or_else(|| PathBuf::from("models"))
 }
 
 fn which(name: &str) -> Option<PathBuf> {

@@ -9,6 +9,17 @@ use crate::ui::Ui;
 use std::cell::RefCell;
 use std::path::PathBuf;
 
+/// The models directory: `$CINECUT_MODELS_DIR`, else `<data dir>/cinecut/models`.
+pub fn models_dir() -> PathBuf {
+    match std::env::var_os("CINECUT_MODELS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("cinecut")
+            .join("models"),
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Models {
     pub llm: Option<String>,

@@ -5,40 +5,21 @@
 //! under 10 s (down to one frame), an hour-long film, and bad inputs.
 //! Media come from CINECUT_FIXTURES (default ~/.cache/cinecut/fixtures).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 // In the cinecut crate this is `cinecut::analysis`.
 use cinecut::analysis as an;
+use support::ffmpeg;
 
+/// The fixtures folder, once the three clips the films here are cut from are there.
 fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").expect("HOME not set"))
-                .join(".cache/cinecut/fixtures")
-        });
     for f in ["bbb.mp4", "bbb_short.mp4", "ted/test.mp4"] {
-        assert!(
-            dir.join(f).is_file(),
-            "fixture {} missing: fetch the fixtures or set CINECUT_FIXTURES",
-            dir.join(f).display()
-        );
+        support::fixture(f);
     }
-    dir
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg must be installed");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::fixtures()
 }
 
 fn analyse(film: &Path) -> an::FilmAnalysis {
@@ -736,20 +717,8 @@ fn in_process_probe_reads_what_ffprobe_reads() {
         rotated,
         ts,
     ] {
-        let out = std::process::Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-print_format",
-                "json",
-                "-show_format",
-                "-show_streams",
-            ])
-            .arg(&film)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let want = cinecut::media::probe::from_ffprobe_json(&film, &out.stdout).unwrap();
+        let ffprobe = support::media::ffprobe_json(&film);
+        let want = cinecut::media::probe::from_ffprobe_json(&film, &ffprobe).unwrap();
         let got = cinecut::media::probe::probe(&film).unwrap();
         assert_eq!(got, want, "{}", film.display());
     }

@@ -2,8 +2,8 @@
 //! non-zero exit (2 for usage and input errors), no panic, and nothing
 //! half-written at the output path.
 
-mod common;
-use common::*;
+mod support;
+use support::*;
 
 fn assert_clean_failure(o: &std::process::Output, code: i32, needles: &[&str]) {
     let err = stderr(o);

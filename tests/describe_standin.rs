@@ -1,8 +1,7 @@
 //! The vision protocol (OpenAI chat with image parts) against a loopback
 //! stand-in, malformed and slow answers, and the msgpack cache.
 
-mod story_common;
-use story_common as common;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use cinecut::llm::LlmClient;
 use cinecut::story::{describe_scenes, Keyframe, SceneDescription};
-use common::standin::{chat, Reply, StandIn};
+use support::standin::{chat, Reply, StandIn};
 
 fn client(url: &str) -> LlmClient {
     LlmClient::new(url)
@@ -54,7 +53,7 @@ fn run(
 #[test]
 fn vision_protocol_and_cache_reuse() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0, 95.0, 200.0, 410.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0, 95.0, 200.0, 410.0]);
     let stand = describing_standin();
     let cache = dir.path().join("work/scenes.msgpack");
     let mut seen = Vec::new();
@@ -89,7 +88,7 @@ fn vision_protocol_and_cache_reuse() {
 #[test]
 fn parallel_requests_keep_keyframe_order() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[10.0, 60.0, 120.0, 180.0, 240.0, 300.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[10.0, 60.0, 120.0, 180.0, 240.0, 300.0]);
     let inner = describing_standin();
     let inner_url = inner.url.clone();
     // Hold each answer until a second request is in flight (or 5 s passed,
@@ -131,15 +130,15 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 fn forward(url: &str, body: &str) -> Reply {
     match ureq::post(&format!("{url}/v1/chat/completions")).send_string(body) {
-        Ok(r) => Reply::Status(200, r.into_string().unwrap()),
-        Err(e) => Reply::Status(502, e.to_string()),
+        Ok(r) => Reply::Status(200, r.into_string().unwrap().into()),
+        Err(e) => Reply::Status(502, e.to_string().into()),
     }
 }
 
 #[test]
 fn malformed_answers_fall_back_to_measured_and_are_cached() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0, 95.0, 200.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0, 95.0, 200.0]);
     let stand = StandIn::start(|_, i| match i % 3 {
         0 => chat("a rabbit in a meadow"),
         1 => chat(r#"{"visual_content": "rabbit", "mood": ""}"#),
@@ -167,7 +166,7 @@ fn malformed_answers_fall_back_to_measured_and_are_cached() {
 #[test]
 fn slow_server_trips_the_breaker_and_is_asked_again_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[5.0, 30.0, 95.0, 200.0, 300.0, 410.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[5.0, 30.0, 95.0, 200.0, 300.0, 410.0]);
     let stand = StandIn::start(|_, _| Reply::After(Duration::from_secs(3), Box::new(chat("{}"))));
     let cache = dir.path().join("scenes.msgpack");
     let out = run(&kfs, Some(&client(&stand.url)), 1, &cache, "f");
@@ -192,7 +191,7 @@ fn slow_server_trips_the_breaker_and_is_asked_again_next_run() {
 #[test]
 fn corrupt_other_film_and_other_version_caches_are_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0, 95.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0, 95.0]);
     let stand = describing_standin();
     let c = client(&stand.url);
     let cache = dir.path().join("scenes.msgpack");
@@ -243,7 +242,7 @@ fn corrupt_other_film_and_other_version_caches_are_rebuilt() {
 #[test]
 fn changed_keyframe_image_is_described_again() {
     let dir = tempfile::tempdir().unwrap();
-    let mut kfs = common::real_keyframes(dir.path(), &[30.0, 95.0]);
+    let mut kfs = support::llm::real_keyframes(dir.path(), &[30.0, 95.0]);
     let stand = describing_standin();
     let c = client(&stand.url);
     let cache = dir.path().join("scenes.msgpack");
@@ -258,7 +257,7 @@ fn changed_keyframe_image_is_described_again() {
 #[test]
 fn no_models_means_measured_without_any_request() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0]);
     let out = run(&kfs, None, 4, &dir.path().join("s.msgpack"), "f");
     assert_eq!(out[0].source, "measured");
     assert!(out[0].fallback_reason.is_none());
@@ -268,7 +267,7 @@ fn no_models_means_measured_without_any_request() {
 #[test]
 fn unwritable_cache_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0]);
     let blocker = dir.path().join("file");
     std::fs::write(&blocker, b"x").unwrap();
     let cache = blocker.join("scenes.msgpack");

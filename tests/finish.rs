@@ -1,42 +1,38 @@
 //! `cinecut check` on a real file, the grade LUT through the real ffmpeg, and
 //! the synthesized sound effects read back by ffprobe.
 
-mod common;
+mod support;
 use cinecut::check;
 use cinecut::manifest::Manifest;
-use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::*;
 
 /// A 4.000 s, 24 fps, 48 kHz stereo mp4 cut from the real bbb_short.mp4.
 fn make_trailer(dir: &Path) -> PathBuf {
     let src = fixture("bbb_short.mp4");
     let out = dir.join("trailer.mp4");
-    let st = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-        .arg(&src)
-        .args([
-            "-vf",
-            "fps=24,scale=640:360",
-            "-frames:v",
-            "96",
-            "-t",
-            "4",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-ar",
-            "48000",
-            "-ac",
-            "2",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(st.success(), "ffmpeg could not make the test trailer");
+    ffmpeg(&[
+        "-i",
+        src.to_str().unwrap(),
+        "-vf",
+        "fps=24,scale=640:360",
+        "-frames:v",
+        "96",
+        "-t",
+        "4",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        out.to_str().unwrap(),
+    ]);
     out
 }
 

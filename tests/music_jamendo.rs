@@ -2,61 +2,27 @@
 //! 127.0.0.1) that speaks real API v3 JSON. Every failure must fall through
 //! to the built-in bed, never abort; a good download is cached per vibe.
 
+mod support;
+
 use cinecut::music::*;
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use support::standin::{Reply, StandIn};
 
 /// What the stand-in answers for a path: status, body, delay before answering.
 type Handler = dyn Fn(&str) -> (u16, Vec<u8>, Duration) + Send + Sync;
 
-struct Server {
-    base: String,
-    hits: Arc<AtomicUsize>,
-}
-
-fn serve(handler: Box<Handler>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h2 = hits.clone();
-    let handler: Arc<Handler> = Arc::from(handler);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let handler = handler.clone();
-            let hits = h2.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 8192];
-                let n = s.read(&mut buf).unwrap_or(0);
-                let req = String::from_utf8_lossy(&buf[..n]).to_string();
-                let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
-                hits.fetch_add(1, Ordering::SeqCst);
-                let (code, body, delay) = handler(&path);
-                std::thread::sleep(delay);
-                let head = format!(
-                    "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = s.write_all(head.as_bytes());
-                let _ = s.write_all(&body);
-            });
-        }
-    });
-    Server { base, hits }
+fn serve(handler: Box<Handler>) -> StandIn {
+    StandIn::start(move |req, _| {
+        let (code, body, delay) = handler(&req.path);
+        Reply::After(delay, Box::new(Reply::Status(code, body)))
+    })
 }
 
 fn fixture_song() -> Vec<u8> {
-    let root = std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/cinecut/fixtures")
-        });
-    let p = root.join("music/Chaos_God/mix.ogg");
-    std::fs::read(&p).unwrap_or_else(|e| panic!("missing fixture {}: {e}", p.display()))
+    let p = support::fixture("music/Chaos_God/mix.ogg");
+    std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", p.display()))
 }
 
 /// A real-format API v3 search answer pointing at our download URL.
@@ -108,9 +74,9 @@ fn good_search_downloads_once_and_keeps_attribution() {
             (404, b"not found".to_vec(), Duration::ZERO)
         }
     }));
-    *srv_base.lock().unwrap() = srv.base.clone();
+    *srv_base.lock().unwrap() = srv.url.clone();
     let dir = tempfile::tempdir().unwrap();
-    let req = request(dir.path(), &srv.base);
+    let req = request(dir.path(), &srv.url);
     let (t, skipped) = choose_music(&req, &mut |_| {}).unwrap();
     assert_eq!(t.source, "jamendo", "skipped: {skipped:?}");
     assert_eq!(t.title, "Chaos God");
@@ -118,21 +84,21 @@ fn good_search_downloads_once_and_keeps_attribution() {
     assert_eq!(t.licence.as_deref(), Some("CC BY-SA 3.0"));
     assert!(t.attribution.as_deref().unwrap().contains("Muldjord"));
     assert_eq!(std::fs::read(&t.path).unwrap(), *song);
-    let hits = srv.hits.load(Ordering::SeqCst);
+    let hits = srv.count();
     assert_eq!(hits, 2, "one search, one download");
     // Cached: the same vibe never reaches the network again, even offline.
     let mut offline = request(dir.path(), "http://127.0.0.1:9");
     offline.jamendo_client_id = None;
     let (t2, _) = choose_music(&offline, &mut |_| {}).unwrap();
     assert_eq!(t2, t);
-    assert_eq!(srv.hits.load(Ordering::SeqCst), hits);
+    assert_eq!(srv.count(), hits);
 }
 
 /// Every fault must end in the built-in bed with a skip note saying why.
-fn falls_through(handler: Box<Handler>, expect_in_note: &str) -> Server {
+fn falls_through(handler: Box<Handler>, expect_in_note: &str) -> StandIn {
     let srv = serve(handler);
     let dir = tempfile::tempdir().unwrap();
-    let req = request(dir.path(), &srv.base);
+    let req = request(dir.path(), &srv.url);
     let (t, skipped) = choose_music(&req, &mut |_| {}).unwrap();
     assert_eq!(t.source, "synth");
     let note = skipped
@@ -155,7 +121,7 @@ fn empty_results_fall_through() {
         "no downloadable track",
     );
     // Both tags, then the first tag alone.
-    assert_eq!(srv.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(srv.count(), 2);
 }
 
 #[test]
@@ -165,7 +131,7 @@ fn unauthorised_is_not_retried() {
         Box::new(move |_| (401, body.to_vec(), Duration::ZERO)),
         "401",
     );
-    assert_eq!(srv.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(srv.count(), 1);
 }
 
 #[test]
@@ -180,11 +146,7 @@ fn api_error_in_a_200_answer_falls_through() {
 #[test]
 fn server_error_is_retried_then_falls_through() {
     let srv = falls_through(Box::new(|_| (500, b"oops".to_vec(), Duration::ZERO)), "500");
-    assert_eq!(
-        srv.hits.load(Ordering::SeqCst),
-        3,
-        "three attempts with backoff"
-    );
+    assert_eq!(srv.count(), 3, "three attempts with backoff");
 }
 
 #[test]
@@ -226,9 +188,9 @@ fn download_that_is_not_audio_falls_through() {
             )
         }
     }));
-    *base.lock().unwrap() = srv.base.clone();
+    *base.lock().unwrap() = srv.url.clone();
     let dir = tempfile::tempdir().unwrap();
-    let req = request(dir.path(), &srv.base);
+    let req = request(dir.path(), &srv.url);
     let (t, skipped) = choose_music(&req, &mut |_| {}).unwrap();
     assert_eq!(t.source, "synth");
     assert!(

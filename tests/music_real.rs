@@ -2,26 +2,15 @@
 //! beat grids, the built-in bed judged by our own tracker and ffmpeg ebur128,
 //! and the file/folder sources on real files.
 
+mod support;
+
 use cinecut::music::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn fixtures() -> PathBuf {
-    std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/cinecut/fixtures")
-        })
-}
+use support::media::loudness_between;
 
 fn song(name: &str) -> PathBuf {
-    let p = fixtures().join("music").join(name).join("mix.ogg");
-    assert!(
-        p.is_file(),
-        "missing fixture {} — fetch it as described in shared/media/README.md",
-        p.display()
-    );
-    p
+    support::fixture(&format!("music/{name}/mix.ogg"))
 }
 
 /// F-measure with a ±70 ms window and one-to-one matching, ignoring the
@@ -92,31 +81,6 @@ fn muldjord_songs_tempo_and_beats_match_the_truth() {
     }
 }
 
-/// Integrated loudness (LUFS) of `path` between `from` and `to` seconds.
-fn lufs(path: &Path, from: f64, to: f64) -> f64 {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-hide_banner",
-            "-ss",
-            &format!("{from}"),
-            "-t",
-            &format!("{}", to - from),
-            "-i",
-        ])
-        .arg(path)
-        .args(["-af", "ebur128", "-f", "null", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let line = err
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with("I:"))
-        .unwrap_or_else(|| panic!("no ebur128 summary for {}: {err}", path.display()));
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn built_in_bed_sounds_like_music_at_the_vibe_tempo() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,10 +136,10 @@ fn built_in_bed_sounds_like_music_at_the_vibe_tempo() {
             g.peak_s
         );
         // Loud enough to be a bed, and the peak clearly louder than the intro.
-        let whole = lufs(&path, 0.0, 60.0);
+        let whole = loudness_between(&path, 0.0, 60.0);
         assert!((-24.0..=-8.0).contains(&whole), "{vibe}: {whole} LUFS");
-        let intro = lufs(&path, 0.0, 4.0 * bar);
-        let peak = lufs(&path, peak_s, peak_s + 4.0 * bar);
+        let intro = loudness_between(&path, 0.0, 4.0 * bar);
+        let peak = loudness_between(&path, peak_s, peak_s + 4.0 * bar);
         assert!(
             peak - intro >= 4.0,
             "{vibe}: intro {intro} LUFS, peak {peak} LUFS"

@@ -3,8 +3,7 @@
 //! structure, text-LLM phrasing, and how a server without a projector answers
 //! an image (vision must fall back cleanly).
 
-mod story_common;
-use story_common as common;
+mod support;
 
 use std::time::Duration;
 
@@ -46,7 +45,7 @@ fn story_input() -> StructureInput {
 
 #[test]
 fn real_server_end_to_end() {
-    let server = common::start_real_server();
+    let server = support::llm::start_real_server();
     let pid = server.pid();
     let url = server.base_url();
     let client = server.client().with_timeout(Duration::from_secs(240));
@@ -94,7 +93,7 @@ fn real_server_end_to_end() {
 
     // An image to a server without a projector: a clear, non-retried error.
     let dir = tempfile::tempdir().unwrap();
-    let kfs = common::real_keyframes(dir.path(), &[30.0, 200.0, 410.0]);
+    let kfs = support::llm::real_keyframes(dir.path(), &[30.0, 200.0, 410.0]);
     let jpeg = std::fs::read(&kfs[0].path).unwrap();
     let err = client
         .chat_json(
@@ -156,7 +155,7 @@ fn broken_model_file_is_reported_with_the_server_log() {
     let bad = dir.path().join("broken.gguf");
     std::fs::write(&bad, b"GGUF this is not a model").unwrap();
     let mut opts = ServerOptions::new(&bad);
-    opts.binary = Some(common::llama_server_binary());
+    opts.binary = Some(support::llm::llama_server_binary());
     let err = ManagedServer::start(&opts).err().expect("must fail");
     let msg = err.to_string();
     assert!(
@@ -167,13 +166,13 @@ fn broken_model_file_is_reported_with_the_server_log() {
 
 #[test]
 fn missing_binary_and_model_are_named() {
-    let mut opts = ServerOptions::new(common::smollm_gguf());
+    let mut opts = ServerOptions::new(support::llm::smollm_gguf());
     opts.binary = Some("/nowhere/llama-server".into());
     let msg = ManagedServer::start(&opts).err().unwrap().to_string();
     assert!(msg.contains("/nowhere/llama-server"), "{msg}");
 
     let mut opts = ServerOptions::new("/nowhere/model.gguf");
-    opts.binary = Some(common::llama_server_binary());
+    opts.binary = Some(support::llm::llama_server_binary());
     let msg = ManagedServer::start(&opts).err().unwrap().to_string();
     assert!(msg.contains("/nowhere/model.gguf"), "{msg}");
 }
@@ -182,7 +181,7 @@ fn missing_binary_and_model_are_named() {
 /// libraries through the LD_LIBRARY_PATH that ManagedServer sets.
 #[test]
 fn wheel_binary_starts_with_its_library_folder() {
-    let site = common::need(common::fixtures().join("venv/lib"));
+    let site = support::need(support::fixtures().join("venv/lib"));
     let bin = std::fs::read_dir(&site)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -197,7 +196,7 @@ fn wheel_binary_starts_with_its_library_folder() {
                 site.display()
             )
         });
-    let mut opts = ServerOptions::new(common::smollm_gguf());
+    let mut opts = ServerOptions::new(support::llm::smollm_gguf());
     opts.binary = Some(bin);
     opts.threads = Some(1);
     let server = ManagedServer::start(&opts).unwrap_or_else(|e| panic!("{e}"));
@@ -230,12 +229,12 @@ fn strings_under(v: &serde_json::Value, key: &str, out: &mut Vec<String>) {
 
 #[test]
 fn trailer_without_vision_has_the_text_llm_phrase_the_shots_once() {
-    let film = common::need(common::fixtures().join("ted/test.mp4"));
-    let subs = common::need(common::fixtures().join("ted/test.srt"));
+    let film = support::fixture("ted/test.mp4");
+    let subs = support::fixture("ted/test.srt");
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     let run = || {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cinecut"))
+        let o = support::cinecut_command(dir.path())
             .args(["--json", "trailer"])
             .arg(&film)
             .arg("--subs")
@@ -248,12 +247,12 @@ fn trailer_without_vision_has_the_text_llm_phrase_the_shots_once() {
                 "--review",
                 "--llm-model",
             ])
-            .arg(common::smollm_gguf())
+            .arg(support::llm::smollm_gguf())
             .arg("--workdir")
             .arg(&work)
             .arg("-o")
             .arg(dir.path().join("t.mp4"))
-            .env("CINECUT_LLAMA_SERVER", common::llama_server_binary())
+            .env("CINECUT_LLAMA_SERVER", support::llm::llama_server_binary())
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

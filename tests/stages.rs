@@ -3,7 +3,7 @@
 //! stage and the stages downstream of it, through the real pipeline (real
 //! ffmpeg, real render) — for every stage of the table.
 
-mod common;
+mod support;
 
 use cinecut::cli::TrailerArgs;
 use cinecut::options::TrailerOptions;
@@ -35,8 +35,8 @@ const DOWNSTREAM: [(&str, &[&str]); 7] = [
 fn a_version_bump_reruns_that_stage_and_those_downstream_only() {
     let dir = tempfile::tempdir().unwrap();
     let args = TrailerArgs {
-        film: common::fixture("ted/test.mp4"),
-        subs: Some(common::fixture("ted/test.srt")),
+        film: support::fixture("ted/test.mp4"),
+        subs: Some(support::fixture("ted/test.srt")),
         vibe: "drama".into(),
         length: Some(30.0),
         output: Some(dir.path().join("t.mp4")),

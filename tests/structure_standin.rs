@@ -2,14 +2,13 @@
 //! and every fault, each of which must end in the built-in analyser with the
 //! reason recorded.
 
-mod story_common;
-use story_common as common;
+mod support;
 
 use std::time::Duration;
 
 use cinecut::llm::LlmClient;
 use cinecut::story::{find_structure, CueLite, Structure, StructureInput};
-use common::standin::{chat, Reply, StandIn};
+use support::standin::{chat, Reply, StandIn};
 
 const RUNTIME: f64 = 3000.0;
 

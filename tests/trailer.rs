@@ -1,9 +1,9 @@
 //! End-to-end: the real binary makes real trailers from real films with the
 //! real ffmpeg, and what it writes is checked with ffprobe and ebur128.
 
-mod common;
-use common::*;
+mod support;
 use std::path::Path;
+use support::*;
 
 fn check_trailer(out: &Path, manifest: &serde_json::Value, film_duration: f64) {
     let (streams, dur) = streams(out);

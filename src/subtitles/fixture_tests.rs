@@ -7,26 +7,10 @@
 
 use super::*;
 
-fn fixtures() -> PathBuf {
-    std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/cinecut/fixtures")
-        })
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = fixtures().join(rel);
-    assert!(
-        p.is_file(),
-        "fixture {} is missing: run the project's fixture set-up (see shared/media/README.md) or set CINECUT_FIXTURES",
-        p.display()
-    );
-    p
-}
+// The one fixtures lookup of the integration tests, shared rather than copied.
+#[path = "../../tests/support/fixtures.rs"]
+mod fixtures;
+use fixtures::{fixture, fixtures};
 
 fn load(rel: &str) -> Dialogue {
     let p = fixture(rel);

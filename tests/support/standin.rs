@@ -1,5 +1,6 @@
-//! A loopback HTTP/1.1 stand-in for an OpenAI-compatible server, used only for
-//! faults and protocol checks. Every request is recorded so tests can count them.
+//! A loopback HTTP/1.1 stand-in for the servers CineCut talks to (an
+//! OpenAI-compatible LLM server, the Jamendo API and its downloads), used only
+//! for faults and protocol checks. Every request is recorded so tests can count them.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,8 +22,9 @@ impl Req {
 }
 
 pub enum Reply {
-    /// Status and body, sent as application/json.
-    Status(u16, String),
+    /// Status and body, sent as application/json (the Jamendo client judges a
+    /// download by its bytes, not by this header).
+    Status(u16, Vec<u8>),
     /// Exact bytes, then the connection is closed.
     Raw(Vec<u8>),
     /// Wait, then send the inner reply.
@@ -36,7 +38,7 @@ pub fn chat(content: &str) -> Reply {
         "choices": [{ "index": 0, "finish_reason": "stop",
                       "message": { "role": "assistant", "content": content } }]
     });
-    Reply::Status(200, body.to_string())
+    Reply::Status(200, body.to_string().into())
 }
 
 type Handler = dyn Fn(&Req, usize) -> Reply + Send + Sync;
@@ -144,7 +146,7 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Req>>, handler: &Handler, in_flig
                     body.len()
                 );
                 let _ = conn.write_all(head.as_bytes());
-                let _ = conn.write_all(body.as_bytes());
+                let _ = conn.write_all(&body);
                 break;
             }
             Reply::Raw(bytes) => {

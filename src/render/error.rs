@@ -69,7 +69,8 @@ mod tests {
             (1, "ffmpeg failed: x | y".into())
         );
         let e = Error::from(RenderError::NoFont);
-        assert!(matches!(&e, Error::Tool { tool, .. } if tool == "cinecut"));
+        assert!(matches!(&e, Error::Render(RenderError::NoFont)));
+        assert_eq!(e.exit_code(), 1);
         assert_eq!(e.to_string(), RenderError::NoFont.to_string());
         let e = Error::from(RenderError::Sfx(SfxError::Duration(20.0)));
         assert_eq!(
@@ -81,7 +82,15 @@ mod tests {
             path: "a.wav".into(),
             source: io(),
         });
-        assert!(matches!(e, Error::Io { .. }));
-        assert_eq!(e.to_string(), "a.wav: disk full");
+        assert!(matches!(
+            e,
+            Error::Render(RenderError::Sfx(SfxError::Io { .. }))
+        ));
+        assert_eq!(e.exit_code(), 1);
+        // Wrapped, the effect's own message says what was being written.
+        assert_eq!(
+            e.to_string(),
+            "a.wav: cannot write the sound effect: disk full"
+        );
     }
 }

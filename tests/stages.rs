@@ -64,8 +64,6 @@ fn a_version_bump_reruns_that_stage_and_those_downstream_only() {
         "a first run runs every stage"
     );
     assert!(ran(&table).is_empty(), "a rerun skips every stage");
-    let manifest = dir.path().join("test.cinecut/TRAILER_MANIFEST.json");
-    let first = std::fs::read(&manifest).unwrap();
     // Bumps accumulate, so each step changes one stage against the last run.
     for (name, expected) in DOWNSTREAM {
         let row = table.iter_mut().find(|s| s.name == name).unwrap();
@@ -75,10 +73,5 @@ fn a_version_bump_reruns_that_stage_and_those_downstream_only() {
     assert!(
         ran(&table).is_empty(),
         "a rerun after the bumps skips every stage"
-    );
-    assert_eq!(
-        std::fs::read(&manifest).unwrap(),
-        first,
-        "re-running stages on the same inputs makes the same manifest"
     );
 }

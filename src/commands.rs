@@ -160,6 +160,7 @@ fn shots(film: &Path, ui: &Ui) -> Result<i32> {
             .map_err(Error::from)
     } else {
         crate::analysis::analyse_guessed(film, &first, &opts, &mut |t| st.set(t))
+            .map_err(Error::from)
     };
     let a = match a {
         Ok(a) => {

@@ -119,7 +119,7 @@ impl Error {
                 matches!(e, MediaError::Input { .. })
             }
             Error::Manifest(ManifestError::Load { .. }) => true,
-            Error::Manifest(ManifestError::Write(e)) => return e.exit_code(),
+            Error::Manifest(ManifestError::Write(_)) => false,
             Error::Check(e) => return e.exit_code(),
             Error::Analysis(e) => matches!(
                 e,
@@ -163,6 +163,38 @@ impl Error {
             }
             _ => return None,
         })
+    }
+}
+
+/// A model server's errors: a missing model file is the user's input.
+impl From<crate::models::ServeError> for Error {
+    fn from(e: crate::models::ServeError) -> Self {
+        match e {
+            crate::models::ServeError::NoModelFile(model) => {
+                Error::input(model, "no such model file")
+            }
+            crate::models::ServeError::Llm(e) => Error::Llm(e),
+        }
+    }
+}
+
+/// A guessed analysis fails as the probe or as the analysis.
+impl From<crate::analysis::GuessedError> for Error {
+    fn from(e: crate::analysis::GuessedError) -> Self {
+        match e {
+            crate::analysis::GuessedError::Probe(e) => Error::Media(e),
+            crate::analysis::GuessedError::Analysis(e) => Error::Analysis(e),
+        }
+    }
+}
+
+/// The work directory's errors are the top level's own kinds.
+impl From<crate::workdir::WorkdirError> for Error {
+    fn from(e: crate::workdir::WorkdirError) -> Self {
+        match e {
+            crate::workdir::WorkdirError::Io { path, source } => Error::Io { path, source },
+            crate::workdir::WorkdirError::Serialise(msg) => Error::Internal(msg),
+        }
     }
 }
 

@@ -3,11 +3,23 @@
 //! that CineCut serves itself with llama-server (the text LLM for the whole
 //! run, shared by the stages that use it; the vision LLM for its stage).
 
-use crate::error::Result;
-use crate::llm::{LlmClient, ManagedServer, ServerOptions};
+use crate::llm::{LlmClient, LlmError, ManagedServer, ServerOptions};
 use crate::ui::Ui;
 use std::cell::RefCell;
 use std::path::PathBuf;
+
+/// Why a model server could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// `--llm-model` / `--vision-model` names a file that is not there: the
+    /// user's to fix.
+    #[error("{}: no such model file", .0.display())]
+    NoModelFile(PathBuf),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+}
+
+type Result<T, E = ServeError> = std::result::Result<T, E>;
 
 /// The models directory: `$CINECUT_MODELS_DIR`, else `<data dir>/cinecut/models`.
 pub fn models_dir() -> PathBuf {
@@ -120,7 +132,7 @@ fn serve(
         });
     };
     if !model.is_file() {
-        return Err(crate::error::Error::input(model, "no such model file"));
+        return Err(ServeError::NoModelFile(model.clone()));
     }
     let mut o = ServerOptions::new(model.clone());
     o.mmproj = mmproj.cloned();

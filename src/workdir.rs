@@ -5,12 +5,38 @@
 //! An artifact carries the fingerprint of the inputs it was made from; a stage
 //! is skipped when its artifact exists and the fingerprint still matches.
 
-use crate::error::{Error, Result};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// What can go wrong in the work directory. The work directory is a leaf:
+/// the top-level error turns this into its own `Io` / `Internal`.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkdirError {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bug: data of CineCut's own making could not be serialised.
+    #[error("{0}")]
+    Serialise(String),
+}
+
+impl WorkdirError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        WorkdirError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = WorkdirError> = std::result::Result<T, E>;
 
 /// Bumped whenever any artifact's layout changes, so old work dirs are redone.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -18,13 +44,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| WorkdirError::io(&dir, e))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".cinecut-")
         .suffix(".part")
         .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        .map_err(|e| WorkdirError::io(&dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| WorkdirError::io(path, e))?;
     // tempfile creates 0600 files; artifacts and outputs are ordinary files.
     #[cfg(unix)]
     {
@@ -33,8 +60,11 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
             .as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644));
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| WorkdirError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| WorkdirError::io(path, e.error))?;
     sync_dir(&dir);
     Ok(())
 }
@@ -58,8 +88,8 @@ pub fn sync_dir(dir: &Path) {
 /// modification time and a hash of blocks sampled at its start, middle and end.
 pub fn file_fingerprint(path: &Path) -> Result<String> {
     const BLOCK: u64 = 64 * 1024;
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+    let mut f = File::open(path).map_err(|e| WorkdirError::io(path, e))?;
+    let meta = f.metadata().map_err(|e| WorkdirError::io(path, e))?;
     let len = meta.len();
     let mtime = meta
         .modified()
@@ -73,8 +103,8 @@ pub fn file_fingerprint(path: &Path) -> Result<String> {
     let mut buf = vec![0u8; BLOCK as usize];
     for off in [0, len / 2, len.saturating_sub(BLOCK)] {
         f.seek(SeekFrom::Start(off))
-            .map_err(|e| Error::io(path, e))?;
-        let n = read_up_to(&mut f, &mut buf).map_err(|e| Error::io(path, e))?;
+            .map_err(|e| WorkdirError::io(path, e))?;
+        let n = read_up_to(&mut f, &mut buf).map_err(|e| WorkdirError::io(path, e))?;
         h.update(&buf[..n]);
     }
     Ok(hex(&h.finalize()[..16]))
@@ -104,9 +134,9 @@ pub fn mtime_ns(p: &Path) -> u128 {
 
 /// sha256 of a whole file, hex, for checksums of downloads.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut f = File::open(path).map_err(|e| WorkdirError::io(path, e))?;
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(|e| Error::io(path, e))?;
+    std::io::copy(&mut f, &mut h).map_err(|e| WorkdirError::io(path, e))?;
     Ok(hex(&h.finalize()))
 }
 
@@ -168,7 +198,8 @@ impl Artifact {
             fingerprint: self.fingerprint.clone(),
             data,
         };
-        let json = serde_json::to_vec_pretty(&env).map_err(|e| Error::Internal(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&env).map_err(|e| WorkdirError::Serialise(e.to_string()))?;
         atomic_write(&self.path, &json)
     }
 }

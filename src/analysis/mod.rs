@@ -310,7 +310,7 @@ pub fn analyse_guessed(
     guess: &crate::media::probe::Probe,
     opts: &AnalyseOptions,
     progress: &mut dyn FnMut(f64),
-) -> crate::error::Result<FilmAnalysis> {
+) -> Result<FilmAnalysis, GuessedError> {
     let probe = || crate::media::probe::probe(film).map(|p| decode::ProbeInfo::from_probe(&p));
     analyse_guessing(
         film,
@@ -320,7 +320,17 @@ pub fn analyse_guessed(
         progress,
     )?
     .map(|(a, _)| a)
-    .map_err(crate::error::Error::from)
+    .map_err(GuessedError::from)
+}
+
+/// Why [`analyse_guessed`] failed: the probe run beside the analysis, or
+/// the analysis itself.
+#[derive(Debug, thiserror::Error)]
+pub enum GuessedError {
+    #[error(transparent)]
+    Probe(#[from] crate::media::MediaError),
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
 }
 
 /// Write JPEG keyframes (long side ≤ `max_side`, itself capped at 672) by

@@ -29,7 +29,7 @@ pub enum ManifestError {
     /// The atomic write into the work folder failed; `workdir::atomic_write`'s
     /// error, which names the path.
     #[error(transparent)]
-    Write(Box<crate::error::Error>),
+    Write(crate::workdir::WorkdirError),
 }
 
 /// What is wrong with a manifest that would not load.
@@ -432,7 +432,7 @@ impl Manifest {
     /// Writes the manifest atomically, as pretty JSON people can edit.
     pub fn save(&self, path: &Path) -> Result<(), ManifestError> {
         let json = serde_json::to_vec_pretty(self).map_err(ManifestError::Encode)?;
-        crate::workdir::atomic_write(path, &json).map_err(|e| ManifestError::Write(Box::new(e)))
+        crate::workdir::atomic_write(path, &json).map_err(ManifestError::Write)
     }
 }
 

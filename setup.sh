@@ -25,9 +25,27 @@ fi
 if ! command -v cargo >/dev/null; then
   [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi
+# The oldest Rust that builds CineCut (Cargo.toml's rust-version; the lock is
+# resolved for it). Debian 12's `cargo` is 1.63, too old; its `cargo-web`
+# (1.85 in bookworm, newer in bookworm-security) serves, as does Debian 13's
+# `cargo` (1.85).
+rust_min=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
 if ! command -v cargo >/dev/null; then
-  echo "setup: no Rust toolchain found; installing Debian's cargo (needs Rust >= 1.82)" >&2
-  apt-get install -y -qq cargo >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  # apt's lists may be empty when every package above was already there.
+  apt-cache policy cargo 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -qq
+  rust_pkg=cargo
+  if [ -n "$(apt-cache policy cargo-web 2>/dev/null | sed -n 's/^ *Candidate: \([^(].*\)/\1/p')" ]; then
+    rust_pkg=cargo-web
+  fi
+  echo "setup: no Rust toolchain found; installing Debian's $rust_pkg (CineCut needs Rust >= $rust_min)" >&2
+  apt-get install -y -qq --no-install-recommends "$rust_pkg" >/dev/null
+fi
+rust_have=$(cargo --version | sed -n 's/^cargo \([0-9]*\.[0-9]*\).*/\1/p')
+if [ "$(printf '%s\n%s\n' "$rust_min" "$rust_have" | sort -V | head -1)" != "$rust_min" ]; then
+  echo "setup: $(command -v cargo) is Rust $rust_have; CineCut needs Rust >= $rust_min." >&2
+  echo "setup: on Debian 12 remove 'cargo' and install 'cargo-web' (apt-get install cargo-web), or install rustup" >&2
+  exit 1
 fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cinecut/target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

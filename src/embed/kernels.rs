@@ -6,19 +6,19 @@
 
 use super::{Precision, DIM, HEAD_DIM};
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
 mod bf16;
 
 /// Whether this CPU runs the bf16 matmul kernel (AVX-512 F/BW/VL + BF16).
 pub fn bf16_supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
     {
         std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512vl")
             && std::is_x86_feature_detected!("avx512bf16")
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", cinecut_avx512bf16)))]
     {
         false
     }
@@ -31,13 +31,13 @@ pub(super) struct Linear {
     n: usize,
     k: usize,
     /// `w` rounded to bf16 and laid out for the bf16 kernel, where the CPU has one.
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
     packed: Option<bf16::PackedB>,
 }
 
 impl Linear {
     pub(super) fn new(w: Vec<f32>, b: Vec<f32>, n: usize, k: usize) -> Self {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
         let packed = if bf16_supported() {
             bf16::PackedB::new(&w, n, k)
         } else {
@@ -48,7 +48,7 @@ impl Linear {
             b,
             n,
             k,
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
             packed,
         }
     }
@@ -81,7 +81,7 @@ impl Linear {
                 }
             }
         }
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
         if let (Precision::Bf16, Some(packed)) = (precision, &self.packed) {
             scratch.resize(m * k, 0);
             bf16::convert(x, scratch);
@@ -199,18 +199,22 @@ macro_rules! simd_dispatch {
     ($name:ident, $generic:ident, ($($a:ident : $t:ty),* $(,)?)) => {
         #[allow(clippy::too_many_arguments)]
         pub(super) fn $name($($a: $t),*) {
-            #[cfg(target_arch = "x86_64")]
+            // AVX-512 target features need Rust 1.89 (see build.rs).
+            #[cfg(all(target_arch = "x86_64", cinecut_avx512bf16))]
             {
                 #[allow(clippy::too_many_arguments)]
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn v4($($a: $t),*) { $generic($($a),*) }
-                #[allow(clippy::too_many_arguments)]
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn v3($($a: $t),*) { $generic($($a),*) }
                 if std::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has the features v4 is compiled for.
                     return unsafe { v4($($a),*) };
                 }
+            }
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[allow(clippy::too_many_arguments)]
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn v3($($a: $t),*) { $generic($($a),*) }
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU has the features v3 is compiled for.
                     return unsafe { v3($($a),*) };

@@ -100,6 +100,7 @@ impl ManagedServer {
                 .unwrap_or(2)
         });
         let mut cmd = Command::new(binary);
+        crate::media::process::die_with_parent(&mut cmd);
         cmd.arg("-m")
             .arg(&opts.model)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])

@@ -52,11 +52,7 @@ impl Manifest {
 
     fn check_render(&self) -> Checked {
         let r = &self.render;
-        if !(r.width >= 16
-            && r.height >= 16
-            && r.width.is_multiple_of(2)
-            && r.height.is_multiple_of(2))
-        {
+        if !(r.width >= 16 && r.height >= 16 && r.width % 2 == 0 && r.height % 2 == 0) {
             return invalid("render.width/height", "must be even and at least 16");
         }
         if !(r.fps > 1.0 && r.fps <= 120.0) {

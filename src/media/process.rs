@@ -18,6 +18,40 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+/// Makes the child die with CineCut: on Linux the kernel sends it SIGKILL
+/// when the thread that started it ends — a `kill -9` of CineCut included,
+/// which no drop handler sees. Without it an ffmpeg is reparented and keeps
+/// writing a hidden partial file. Every child CineCut starts (media tools,
+/// llama-server, python) goes through here.
+///
+/// Why the thread matters: the signal follows the spawning *thread*, so a
+/// child must be started on a thread that outlives it (every caller waits
+/// for its child on the thread that started it, or on the main thread).
+pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // allowed; prctl and getppid are plain system calls.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died before the prctl took effect.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other(
+                        "CineCut exited while starting a tool",
+                    ));
+                }
+                Ok(())
+            });
+        }
+    }
+    cmd
+}
+
 /// The ffmpeg binary: $CINECUT_FFMPEG, else `ffmpeg` on PATH.
 pub fn ffmpeg_bin() -> PathBuf {
     std::env::var_os("CINECUT_FFMPEG")
@@ -136,7 +170,7 @@ impl Process {
     /// Starts the tool with stdout piped to the caller, who reads it as it
     /// comes from the returned handle, then calls [`Running::finish`].
     pub fn stream(self) -> Result<Running, MediaError> {
-        let spawned = Command::new(&self.bin)
+        let spawned = die_with_parent(&mut Command::new(&self.bin))
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

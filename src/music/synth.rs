@@ -197,7 +197,7 @@ impl Synth {
     fn peak_bar(&mut self, at: &BarAt, into_peak: usize) {
         self.bar_pad(at, 0.16);
         let beat = at.beat;
-        if into_peak.is_multiple_of(4) {
+        if into_peak % 4 == 0 {
             self.crash(at.t0, 0.35);
         }
         for b in 0..4 {

@@ -215,6 +215,7 @@ pub fn run_trailer(opts: &TrailerOptions, ui: &Ui) -> Result<Summary> {
 /// how the tests show which stages a version bump re-runs.
 pub fn run_trailer_with(opts: &TrailerOptions, ui: &Ui, table: &[Spec]) -> Result<Summary> {
     let probe = opts.check_files()?;
+    let _lock = crate::workdir::WorkLock::acquire(&opts.film.workdir)?;
     let inputs = RunInputs::new(opts, probe)?;
     let mut cx = Context::new(ui, opts.film.workdir.clone(), Some(inputs));
     let mut runner = Runner::new(ui, table, opts.film.fresh);
@@ -253,6 +254,7 @@ pub fn run_render(manifest_path: &Path, out: Option<PathBuf>, ui: &Ui) -> Result
     let out = out.unwrap_or_else(|| crate::options::default_output(&film));
     crate::options::check_output(&out, &film)?;
     let work = crate::workdir::parent_dir(manifest_path);
+    let _lock = crate::workdir::WorkLock::acquire(&work)?;
     let mut cx = Context::new(ui, work, None);
     cx.warnings = warnings;
     cx.manifest = Some(m);
@@ -270,6 +272,7 @@ pub fn run_render(manifest_path: &Path, out: Option<PathBuf>, ui: &Ui) -> Result
 /// stages as `trailer` (work folder `<film stem>.cinecut` in this folder).
 pub fn run_structure(opts: &FilmOptions, ui: &Ui) -> Result<Structure> {
     let probe = opts.check_files()?;
+    let _lock = crate::workdir::WorkLock::acquire(&opts.workdir)?;
     let inputs = RunInputs::film_only(opts, probe)?;
     let mut cx = Context::new(ui, opts.workdir.clone(), Some(inputs));
     let mut runner = Runner::new(ui, &STAGES, false);

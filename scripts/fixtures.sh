@@ -27,10 +27,14 @@ sha_ok() { # file sha256
 
 # A venv only for fetching sdists: pip prepares an sdist's metadata even for
 # `download`, and some need wheel/setuptools without build isolation.
+# Marked complete only once its packages are in, so a failed install (no
+# network) never leaves a venv that later runs would take as ready.
 fetch_venv() {
-  if [ ! -x "$DL/pipvenv/bin/pip" ]; then
-    python3 -m venv "$DL/pipvenv"
-    "$DL/pipvenv/bin/pip" install -q --disable-pip-version-check wheel setuptools hatchling flit_core setuptools_scm poetry-core
+  if [ ! -f "$DL/pipvenv/.complete" ]; then
+    rm -rf "$DL/pipvenv"
+    python3 -m venv "$DL/pipvenv" || return 1
+    "$DL/pipvenv/bin/pip" install -q --disable-pip-version-check wheel setuptools hatchling flit_core setuptools_scm poetry-core || return 1
+    touch "$DL/pipvenv/.complete"
   fi
   echo "$DL/pipvenv/bin/pip"
 }
@@ -40,7 +44,7 @@ sdist() { # name==version -> path of the downloaded archive
   local f
   f=$(ls "$DL"/"${name}"-"${ver}".tar.gz "$DL"/"${name//-/_}"-"${ver}".tar.gz 2>/dev/null | head -n1 || true)
   if [ -z "$f" ]; then
-    pip=$(fetch_venv)
+    pip=$(fetch_venv) || { log "cannot make the venv to fetch $spec (is PyPI reachable?)"; return 1; }
     log "downloading $spec (sdist)"
     "$pip" download -q --disable-pip-version-check --no-deps --no-binary :all: --no-build-isolation "$spec" -d "$DL" >&2
     f=$(ls "$DL"/"${name}"-"${ver}".tar.gz "$DL"/"${name//-/_}"-"${ver}".tar.gz 2>/dev/null | head -n1)

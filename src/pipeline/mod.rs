@@ -15,6 +15,7 @@
 //! its artifact) and the struct to the list in [`trailer_steps`].
 
 pub mod context;
+pub mod fault;
 pub mod runner;
 pub mod stages;
 

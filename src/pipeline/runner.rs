@@ -79,10 +79,14 @@ impl<'t> Runner<'t> {
                 return Ok(v);
             }
         }
+        super::fault::point(spec.name, "begin");
         let bar = self.ui.stage(spec.name, stage.progress_total(cx));
-        let made = stage
-            .run(cx, &bar)
-            .and_then(|(v, summary)| Ok((stage.save(cx, &art, v)?, summary)));
+        let made = stage.run(cx, &bar).and_then(|(v, summary)| {
+            super::fault::point(spec.name, "made");
+            let v = stage.save(cx, &art, v)?;
+            super::fault::point(spec.name, "saved");
+            Ok((v, summary))
+        });
         match made {
             Ok((v, summary)) => {
                 let secs = bar.finish(&summary);

@@ -162,7 +162,9 @@ impl Error {
                 "install what is marked missing above (./setup.sh demo installs it all)"
             }
             Error::Busy(_) => "wait for that run to end, or give this one another --workdir",
-            Error::Io { .. } => "check that the folder exists, is writable and the disk has room",
+            Error::Io { .. } | Error::Render(RenderError::Write { .. }) => {
+                "check that the folder exists, is writable and the disk has room"
+            }
             Error::Internal(_) => {
                 "this is a bug in CineCut: please report it with the command you ran"
             }

@@ -28,13 +28,18 @@ const POINTS: [&str; 3] = ["begin", "made", "saved"];
 
 /// `cinecut trailer` of the TED clip into `dir` (work folder `dir/work`).
 fn trailer(dir: &Path) -> Command {
+    trailer_to(dir, &dir.join("t.mp4"))
+}
+
+/// [`trailer`] with the trailer written to `out`.
+fn trailer_to(dir: &Path, out: &Path) -> Command {
     let mut cmd = cinecut_command(dir);
     cmd.arg("trailer")
         .arg(fixture("ted/test.mp4"))
         .arg("--subs")
         .arg(fixture("ted/test.srt"))
         .args(["--vibe", "drama", "--length", "20", "-o"])
-        .arg(dir.join("t.mp4"))
+        .arg(out)
         .arg("--workdir")
         .arg(dir.join("work"));
     cmd
@@ -283,4 +288,111 @@ fn a_busy_work_folder_is_refused_and_other_folders_run_side_by_side() {
         assert!(o.status.success(), "{name}: {}", stderr(&o));
     }
     assert_eq!(manifest(dir.path()), manifest(other.path()));
+}
+
+/// A tmpfs of `size` mounted at `at` (the test runs as root, as setup.sh
+/// does; a small tmpfs is the one honest way to fill a disk), unmounted
+/// when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(at).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .expect("run mount");
+        assert!(
+            o.status.success(),
+            "mounting a tmpfs needs root (setup.sh runs as root): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Tmpfs(at.to_path_buf())
+    }
+
+    fn resize(&self, size: &str) {
+        let o = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Everything on a tmpfs, hidden files included.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_full_disk_gives_a_clear_error_leaves_nothing_half_written_and_the_next_run_succeeds() {
+    let before = inputs_sha();
+    // The work folder on a full disk: the first artifact cannot be written.
+    let dir = tempfile::tempdir().unwrap();
+    let work = Tmpfs::mount(&dir.path().join("work"), "16k");
+    let o = run(trailer(dir.path()));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&work.0.display().to_string()) && err.contains("No space left"),
+        "the error names the folder and the problem: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let left: Vec<String> = files_in(&work.0)
+        .into_iter()
+        .filter(|f| !f.ends_with(".cinecut.lock"))
+        .collect();
+    for f in &left {
+        let text = std::fs::read(f).unwrap();
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&text).is_ok(),
+            "{f} is half written"
+        );
+    }
+    work.resize("64m");
+    let o = run(trailer(dir.path()));
+    assert!(o.status.success(), "with room again: {}", stderr(&o));
+
+    // The output on a full disk: the render fails, no partial trailer.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Tmpfs::mount(&dir.path().join("out"), "512k");
+    let o = run(trailer_to(dir.path(), &out.0.join("t.mp4")));
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("cannot write the trailer in {}", out.0.display()))
+            && err.contains("No space left"),
+        "the error names the folder and the problem: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        files_in(&out.0),
+        Vec::<String>::new(),
+        "a partial trailer was left"
+    );
+    out.resize("64m");
+    let o = run(trailer_to(dir.path(), &out.0.join("t.mp4")));
+    assert!(o.status.success(), "with room again: {}", stderr(&o));
+    assert!(out.0.join("t.mp4").is_file());
+    assert_eq!(inputs_sha(), before, "an input file was written");
 }

@@ -219,7 +219,7 @@ impl Process {
         if !out.status.success() {
             return Err(MediaError::ToolFailed {
                 tool,
-                stderr_tail: tail_lines(&out.stderr, 3),
+                stderr_tail: failure_lines(&out.stderr, 3),
             });
         }
         Ok(out.stdout)
@@ -251,7 +251,7 @@ impl Process {
         if !fin.status.success() {
             return Err(MediaError::ToolFailed {
                 tool,
-                stderr_tail: tail_lines(&fin.stderr, 4),
+                stderr_tail: failure_lines(&fin.stderr, 4),
             });
         }
         Ok(fin)
@@ -366,6 +366,41 @@ pub fn progress_seconds(line: &str) -> Option<f64> {
 }
 
 /// The last meaningful lines of a tool's stderr, for error messages.
+/// The operating-system errors ffmpeg prints (its `strerror` text), as the
+/// error they are: what makes a failure the disk's or the folder's, not the
+/// film's.
+const OS_ERRORS: [(&str, i32); 5] = [
+    ("No space left on device", libc::ENOSPC),
+    ("Disk quota exceeded", libc::EDQUOT),
+    ("File too large", libc::EFBIG),
+    ("Read-only file system", libc::EROFS),
+    ("Permission denied", libc::EACCES),
+];
+
+/// The operating-system error a tool's stderr reports, if any.
+pub fn os_error(stderr: &str) -> Option<std::io::Error> {
+    OS_ERRORS
+        .iter()
+        .find(|(text, _)| stderr.contains(text))
+        .map(|&(_, errno)| std::io::Error::from_raw_os_error(errno))
+}
+
+/// The last `n` lines of a failed run's stderr, led by the first line that
+/// names an operating-system error when that line is further up (ffmpeg
+/// prints its encoder statistics after a failed write, pushing the cause
+/// out of the tail).
+fn failure_lines(stderr: &str, n: usize) -> String {
+    let tail = tail_lines(stderr, n);
+    let cause = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| OS_ERRORS.iter().any(|(text, _)| l.contains(text)));
+    match cause {
+        Some(c) if !tail.contains(c) => format!("{c} | {tail}"),
+        _ => tail,
+    }
+}
+
 pub fn tail_lines(stderr: &str, n: usize) -> String {
     let lines: Vec<&str> = stderr
         .lines()
@@ -534,5 +569,23 @@ mod tests {
             .unwrap_err();
         assert!(matches!(e, MediaError::Cancelled { .. }), "{e:?}");
         assert_eq!(e.to_string(), "ffmpeg failed: cancelled");
+    }
+
+    #[test]
+    fn a_disk_error_further_up_leads_the_failure() {
+        let stderr = "frame=1\n[out#0/mp4] Error writing trailer: No space left on device\n\
+                      stats 1\nstats 2\nstats 3\nConversion failed!\n";
+        let lines = failure_lines(stderr, 3);
+        assert!(
+            lines.starts_with("[out#0/mp4] Error writing trailer: No space left on device | "),
+            "{lines}"
+        );
+        assert!(lines.ends_with("Conversion failed!"), "{lines}");
+        assert_eq!(
+            os_error(stderr).and_then(|e| e.raw_os_error()),
+            Some(libc::ENOSPC)
+        );
+        assert_eq!(failure_lines("a\nb\n", 3), "a | b");
+        assert!(os_error("Invalid data found when processing input").is_none());
     }
 }

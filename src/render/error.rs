@@ -24,6 +24,14 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+    /// ffmpeg could not write the trailer into its folder (a full disk, a
+    /// read-only or forbidden folder): the folder is named, not the film.
+    #[error("cannot write the trailer in {}: {source}", dir.display())]
+    Write {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the sound thread panicked")]
     SoundThreadPanicked,
     #[error(transparent)]
@@ -33,6 +41,23 @@ pub enum RenderError {
 }
 
 impl RenderError {
+    /// A failed ffmpeg writing into `dir`: the folder's error when ffmpeg
+    /// says it was the operating system's (full, read-only, forbidden).
+    pub(super) fn writing(dir: &std::path::Path, e: MediaError) -> Self {
+        match &e {
+            MediaError::ToolFailed { stderr_tail, .. } => {
+                match crate::media::process::os_error(stderr_tail) {
+                    Some(source) => RenderError::Write {
+                        dir: dir.to_path_buf(),
+                        source,
+                    },
+                    None => e.into(),
+                }
+            }
+            _ => e.into(),
+        }
+    }
+
     pub(super) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         RenderError::Io {
             path: path.into(),

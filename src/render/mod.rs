@@ -149,12 +149,13 @@ pub fn render(
             .unwrap_or((Err(RenderError::SoundThreadPanicked), 0.0));
         (snd, secs, pic)
     });
-    picture_res?;
+    picture_res.map_err(|e| RenderError::writing(&dir, e))?;
     let sound = sound?;
     on_progress("mux", m.total_duration_s());
     Process::ffmpeg()
         .args(mux_args(&picture, &sound.encoded, &tmp))
-        .run_with_progress(&mut |_| {})?;
+        .run_with_progress(&mut |_| {})
+        .map_err(|e| RenderError::writing(&dir, e))?;
     if let Ok(f) = std::fs::File::open(&tmp) {
         let _ = f.sync_all();
     }

@@ -1140,7 +1140,7 @@ mod tests {
                 break;
             }
             let s = (t * sr as f64) as usize;
-            let on_beat = k.is_multiple_of(2);
+            let on_beat = k % 2 == 0;
             let beat_idx = k / 2;
             // hats on every eighth, quieter off the beat
             let hat_amp = if on_beat { 0.25 } else { 0.15 };
@@ -1150,7 +1150,7 @@ mod tests {
                 }
             }
             if on_beat {
-                let kick = beat_idx.is_multiple_of(2);
+                let kick = beat_idx % 2 == 0;
                 for i in 0..(0.25 * srf) as usize {
                     if s + i >= n {
                         break;

@@ -72,6 +72,19 @@ pub enum Command {
         #[arg(long)]
         manifest: PathBuf,
     },
+    /// Write an HTML report of every decision of a cut (storyboard, intensity,
+    /// music, loudness, check) and a PNG contact sheet beside it.
+    Report {
+        manifest: PathBuf,
+        /// The page (default: TRAILER_REPORT.html beside the manifest); the
+        /// sheet is <page stem>_sheet.png beside it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The rendered trailer to measure (default: the one render.json
+        /// beside the manifest records).
+        #[arg(long)]
+        trailer: Option<PathBuf>,
+    },
 }
 
 /// Optional language and vision models (llama.cpp's llama-server or any
@@ -140,6 +153,10 @@ pub struct TrailerArgs {
     /// End card text, shown last ("" for no end card).
     #[arg(long, default_value = "COMING SOON")]
     pub end_card: String,
+    /// Also write the HTML report (<trailer stem>_report.html) and its
+    /// contact sheet beside the trailer.
+    #[arg(long)]
+    pub report: bool,
 }
 
 impl ModelArgs {

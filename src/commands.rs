@@ -33,6 +33,18 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         }
         Command::Beats { music, vibe } => beats(&music, vibe.as_deref(), ui),
         Command::Shots { film } => shots(&film, ui),
+        Command::Report {
+            manifest,
+            output,
+            trailer,
+        } => report_page(
+            &crate::report::ReportRequest {
+                manifest,
+                output,
+                trailer,
+            },
+            ui,
+        ),
     }
 }
 
@@ -64,7 +76,57 @@ fn report(summary: &Summary, ui: &Ui) -> Result<i32> {
 
 fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
     let opts = TrailerOptions::try_from(a)?;
-    report(&pipeline::run_trailer(&opts, ui)?, ui)
+    let summary = pipeline::run_trailer(&opts, ui)?;
+    if !a.report {
+        return report(&summary, ui);
+    }
+    // The report measures the trailer just rendered (none after --review).
+    let written = crate::report::write_report(&crate::report::ReportRequest {
+        manifest: summary.manifest.clone(),
+        output: Some(crate::report::beside_trailer(&opts.out)),
+        trailer: summary.output.clone(),
+    })?;
+    if ui.json {
+        for w in &summary.warnings {
+            ui.warn(w);
+        }
+        let mut v = serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+        v["report"] = serde_json::to_value(&written).map_err(|e| Error::Internal(e.to_string()))?;
+        return print_json(&v);
+    }
+    report(&summary, ui)?;
+    print_written(&written, ui);
+    Ok(0)
+}
+
+/// `cinecut report`: the page and its contact sheet.
+fn report_page(req: &crate::report::ReportRequest, ui: &Ui) -> Result<i32> {
+    let written = crate::report::write_report(req)?;
+    if ui.json {
+        return print_json(&written);
+    }
+    print_written(&written, ui);
+    Ok(0)
+}
+
+/// The report's files, and each section it could not fill.
+fn print_written(w: &crate::report::Written, ui: &Ui) {
+    for g in &w.gaps {
+        ui.warn(&format!("report: {} not shown: {}", g.section, g.why));
+    }
+    if ui.quiet {
+        return;
+    }
+    println!("{} — {} clips", w.html.display(), w.clips);
+    if let Some(s) = &w.sheet {
+        println!(
+            "{} — {} tiles, {}×{}",
+            s.path.display(),
+            s.tiles,
+            s.columns,
+            s.rows
+        );
+    }
 }
 
 fn demo(

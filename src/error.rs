@@ -14,6 +14,7 @@ use crate::manifest::ManifestError;
 use crate::media::MediaError;
 use crate::music::MusicError;
 use crate::render::RenderError;
+use crate::report::ReportError;
 use crate::story::DescribeError;
 use crate::subtitles::SubtitleError;
 use crate::vibes::VibeError;
@@ -68,6 +69,8 @@ pub enum Error {
     /// use another `--workdir`.
     #[error("{0}")]
     Busy(String),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     /// What CineCut needs to run is not installed (`cinecut doctor`). Exit code 1.
     #[error("{0}")]
     Setup(String),
@@ -125,6 +128,7 @@ impl Error {
             Error::Manifest(ManifestError::Load { .. }) => true,
             Error::Manifest(ManifestError::Write(_)) => false,
             Error::Check(e) => return e.exit_code(),
+            Error::Report(e) => return e.exit_code(),
             Error::Analysis(e) => matches!(
                 e,
                 AnalysisError::NotFound(_)

@@ -22,6 +22,7 @@ pub mod net;
 pub mod options;
 pub mod pipeline;
 pub mod render;
+pub mod report;
 pub mod story;
 pub mod subtitles;
 pub mod ui;

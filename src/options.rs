@@ -160,17 +160,7 @@ pub fn default_title(film: &Path) -> String {
     }
 }
 
-/// Same file? Works for outputs that do not exist yet.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| -> Option<PathBuf> {
-        if let Ok(c) = p.canonicalize() {
-            return Some(c);
-        }
-        let parent = workdir::parent_dir(p).canonicalize().ok()?;
-        Some(parent.join(p.file_name()?))
-    };
-    matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
-}
+pub use crate::workdir::same_file;
 
 /// Fails early, before any work, when the output cannot be written.
 pub fn check_output(out: &Path, film: &Path) -> Result<()> {

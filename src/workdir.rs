@@ -80,6 +80,18 @@ pub fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Same file? Works for outputs that do not exist yet.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = parent_dir(p).canonicalize().ok()?;
+        Some(parent.join(p.file_name()?))
+    };
+    matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Makes a rename durable. Failure only weakens crash safety, so it is ignored.
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {

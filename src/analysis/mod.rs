@@ -13,6 +13,7 @@ mod driver;
 pub mod eval;
 pub mod faces;
 pub mod features;
+pub mod intensity;
 mod keyframes;
 mod refine;
 pub mod segments;

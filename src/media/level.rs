@@ -91,6 +91,48 @@ pub fn measure_file(path: &Path) -> Result<(f64, f64)> {
     })
 }
 
+/// A finished file's short-term loudness (EBU R128, 3 s window, LUFS) every
+/// `step_s` seconds from its start: its sound decoded to stereo at `rate`
+/// and measured in memory. Silence reads as `-inf`.
+pub fn short_term_curve(path: &Path, step_s: f64, rate: u32) -> Result<Vec<f64>> {
+    let pcm = Process::ffmpeg()
+        .args(crate::args![
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            file_arg(path),
+            "-vn",
+            "-ac",
+            "2",
+            "-ar",
+            rate.to_string(),
+            "-f",
+            "f32le",
+            "pipe:1"
+        ])
+        .stdout()?;
+    let samples: Vec<f32> = pcm
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    short_term_of(&samples, rate, step_s)
+}
+
+/// Short-term loudness of interleaved stereo samples every `step_s` seconds.
+pub fn short_term_of(samples: &[f32], rate: u32, step_s: f64) -> Result<Vec<f64>> {
+    let err = MediaError::Loudness;
+    let mut m = EbuR128::new(CHANNELS as u32, rate, Mode::S).map_err(err)?;
+    let step = ((step_s * rate as f64).round() as usize).max(1) * CHANNELS;
+    let mut curve = Vec::with_capacity(samples.len() / step + 1);
+    for chunk in samples.chunks(step) {
+        m.add_frames_f32(chunk).map_err(err)?;
+        curve.push(m.loudness_shortterm().map_err(err)?);
+    }
+    Ok(curve)
+}
+
 /// Integrated loudness (LUFS) and true peak (dBTP) from the summary that
 /// ffmpeg's ebur128 filter prints at the end.
 pub fn parse_ebur128(stderr: &str) -> Option<(f64, f64)> {
@@ -252,6 +294,26 @@ fn limiter_gains(peaks: &[f32], gain: f32, ceiling: f32, rate: u32) -> Vec<f32> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_term_loudness_of_a_sine_in_both_channels_reads_its_level() {
+        // A 997 Hz sine at -20 dBFS in both channels measures -20 LUFS
+        // (EBU Tech 3341's reference: 0 dBFS in one channel is -3.01 LUFS).
+        let rate = 48_000;
+        let amp = 10f32.powf(-20.0 / 20.0);
+        let samples: Vec<f32> = (0..rate * 4)
+            .flat_map(|i| {
+                let s = amp * (2.0 * std::f32::consts::PI * 997.0 * i as f32 / rate as f32).sin();
+                [s, s]
+            })
+            .collect();
+        let curve = short_term_of(&samples, rate, 0.1).unwrap();
+        assert_eq!(curve.len(), 40);
+        let at_3_5 = curve[34];
+        assert!((at_3_5 + 20.0).abs() < 0.3, "{at_3_5}");
+        // The 3 s window fills up: the level climbs before it settles.
+        assert!(curve[2] < curve[20], "{curve:?}");
+    }
+
     use super::*;
 
     #[test]

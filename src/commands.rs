@@ -33,7 +33,40 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         }
         Command::Beats { music, vibe } => beats(&music, vibe.as_deref(), ui),
         Command::Shots { film } => shots(&film, ui),
+        Command::Export(a) => export(&a, ui),
     }
+}
+
+/// `cinecut export`: the manifest in each format asked for.
+fn export(a: &crate::cli::ExportArgs, ui: &Ui) -> Result<i32> {
+    let req = crate::export::Request {
+        manifest: a.manifest.clone(),
+        formats: crate::export::Format::parse_list(&a.to)?,
+        output: a.output.clone(),
+        base: None,
+        media_root: a.media_root.clone(),
+        start_tc: Some(a.start_tc.clone()),
+    };
+    print_export(&crate::export::export(&req)?, ui)
+}
+
+/// What an export wrote: a line per file, or the JSON report.
+fn print_export(r: &crate::export::Report, ui: &Ui) -> Result<i32> {
+    for w in &r.warnings {
+        ui.warn(w);
+    }
+    if ui.json {
+        return print_json(r);
+    }
+    if !ui.quiet {
+        for w in &r.written {
+            println!("{} — {} frames at {} fps", w.path.display(), r.frames, r.frame_rate);
+        }
+        for c in &r.cards {
+            println!("{} (card still)", c.display());
+        }
+    }
+    Ok(0)
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<i32> {
@@ -63,8 +96,29 @@ fn report(summary: &Summary, ui: &Ui) -> Result<i32> {
 }
 
 fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
+    let formats = crate::export::Format::parse_list(&a.export)?;
     let opts = TrailerOptions::try_from(a)?;
-    report(&pipeline::run_trailer(&opts, ui)?, ui)
+    let summary = pipeline::run_trailer(&opts, ui)?;
+    match (&summary.output, formats.is_empty() || summary.review_pending) {
+        (Some(out), false) => {
+            // Beside the trailer, named after it: trailer.otio, trailer.fcpxml…
+            let req = crate::export::Request {
+                manifest: summary.manifest.clone(),
+                formats,
+                base: Some(out.with_extension("")),
+                ..Default::default()
+            };
+            let written = crate::export::export(&req)?;
+            if ui.json {
+                let mut v = serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+                v["export"] = serde_json::to_value(&written).map_err(|e| Error::Internal(e.to_string()))?;
+                return print_json(&v);
+            }
+            report(&summary, ui)?;
+            print_export(&written, ui)
+        }
+        _ => report(&summary, ui),
+    }
 }
 
 fn demo(

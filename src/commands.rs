@@ -60,7 +60,12 @@ fn print_export(r: &crate::export::Report, ui: &Ui) -> Result<i32> {
     }
     if !ui.quiet {
         for w in &r.written {
-            println!("{} — {} frames at {} fps", w.path.display(), r.frames, r.frame_rate);
+            println!(
+                "{} — {} frames at {} fps",
+                w.path.display(),
+                r.frames,
+                r.frame_rate
+            );
         }
         for c in &r.cards {
             println!("{} (card still)", c.display());
@@ -99,7 +104,10 @@ fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
     let formats = crate::export::Format::parse_list(&a.export)?;
     let opts = TrailerOptions::try_from(a)?;
     let summary = pipeline::run_trailer(&opts, ui)?;
-    match (&summary.output, formats.is_empty() || summary.review_pending) {
+    match (
+        &summary.output,
+        formats.is_empty() || summary.review_pending,
+    ) {
         (Some(out), false) => {
             // Beside the trailer, named after it: trailer.otio, trailer.fcpxml…
             let req = crate::export::Request {
@@ -110,8 +118,10 @@ fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
             };
             let written = crate::export::export(&req)?;
             if ui.json {
-                let mut v = serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-                v["export"] = serde_json::to_value(&written).map_err(|e| Error::Internal(e.to_string()))?;
+                let mut v =
+                    serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+                v["export"] =
+                    serde_json::to_value(&written).map_err(|e| Error::Internal(e.to_string()))?;
                 return print_json(&v);
             }
             report(&summary, ui)?;

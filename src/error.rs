@@ -159,7 +159,9 @@ impl Error {
                 "`cinecut doctor` says what is installed and what is missing"
             }
             Error::Export(ExportError::NoFont) => "install fonts-dejavu-core or set CINECUT_FONT",
-            Error::Export(ExportError::Usage(_)) => "`cinecut export --help` lists the formats and options",
+            Error::Export(ExportError::Usage(_)) => {
+                "`cinecut export --help` lists the formats and options"
+            }
             Error::Setup(_) => {
                 "install what is marked missing above (./setup.sh demo installs it all)"
             }

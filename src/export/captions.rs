@@ -89,12 +89,7 @@ fn millis(t: &Timeline, frames: i64) -> i64 {
 }
 
 fn clock(ms: i64, sep: char) -> String {
-    let (h, m, s, f) = (
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000,
-    );
+    let (h, m, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     format!("{h:02}:{m:02}:{s:02}{sep}{f:03}")
 }
 

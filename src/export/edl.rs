@@ -29,6 +29,7 @@ pub fn reel_name(stem: &str) -> String {
 }
 
 /// One line of an event in the fixed columns pycmx and the NLEs read.
+#[derive(Clone, Copy)]
 struct Line<'a> {
     reel: &'a str,
     chan: &'a str,
@@ -64,17 +65,185 @@ fn event_start(v: &VideoItem) -> i64 {
     }
 }
 
-impl Edl {
-    fn reel_of(&self, t: &Timeline, v: &VideoItem, film: &str) -> (String, String, Rate) {
-        match &v.source {
-            Source::Film { .. } => (film.to_string(), t.reference(&t.film.path), t.film_rate),
-            Source::Card { still, .. } => (
-                format!("CARD{:02}", v.index + 1),
-                t.reference(still),
-                t.rate,
-            ),
+/// The name an event's remarks give a file.
+fn file_name(file: &str) -> String {
+    std::path::Path::new(file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The remarks closing an event: the clip names (a dissolve's from and to),
+/// the file and the note. pycmx (and the NLEs) read the names from them,
+/// and pycmx drops an event line that no statement follows.
+fn remarks(out: &mut String, from: Option<&str>, to: &str, file: Option<&str>, comment: &str) {
+    match from {
+        Some(f) => {
+            let _ = writeln!(out, "* FROM CLIP NAME: {f}\n* TO CLIP NAME: {to}");
+        }
+        None => {
+            let _ = writeln!(out, "* FROM CLIP NAME: {to}");
         }
     }
+    if let Some(file) = file {
+        let _ = writeln!(out, "* SOURCE FILE: {file}");
+    }
+    let _ = writeln!(out, "* COMMENT: {}\n", comment.replace('\n', " "));
+}
+
+/// An item as the EDL names it: reel, file, channels, the rate of its source.
+struct Reel {
+    reel: String,
+    file: String,
+    chan: &'static str,
+    rate: Rate,
+}
+
+impl Reel {
+    fn of(t: &Timeline, v: &VideoItem, film: &str) -> Reel {
+        match &v.source {
+            Source::Film { .. } => Reel {
+                reel: film.to_string(),
+                file: t.reference(&t.film.path),
+                chan: if t.film_has_audio { "B" } else { "V" },
+                rate: t.film_rate,
+            },
+            Source::Card { still, .. } => Reel {
+                reel: format!("CARD{:02}", v.index + 1),
+                file: t.reference(still),
+                chan: "V",
+                rate: t.rate,
+            },
+        }
+    }
+}
+
+/// The source frame of item `v` at trailer frame `rec`.
+fn src_at(t: &Timeline, v: &VideoItem, rec: i64) -> i64 {
+    match v.source {
+        Source::Film { in_frame } => in_frame + t.film_frames(rec - v.start),
+        Source::Card { .. } => rec - v.start,
+    }
+}
+
+/// The events of item `k`; returns the next event number.
+fn item_events(out: &mut String, t: &Timeline, k: usize, film: &str, mut ev: usize) -> usize {
+    let v = &t.video[k];
+    let r = Reel::of(t, v, film);
+    let rec = (
+        v.start,
+        t.video.get(k + 1).map_or(v.start + v.frames, event_start),
+    );
+    let this = Line {
+        reel: &r.reel,
+        chan: r.chan,
+        dissolve: None,
+        src: (src_at(t, v, rec.0), src_at(t, v, rec.1)),
+        src_rate: r.rate,
+        rec,
+    };
+    let note = format!("{} | {}", v.name, v.note);
+    let name = file_name(&r.file);
+    ev += 1;
+    match v.into {
+        Entry::Cut => {
+            line(out, ev, &this, t);
+            remarks(out, None, &name, Some(&r.file), &note);
+        }
+        Entry::Dissolve { frames } => {
+            let p = &t.video[k - 1];
+            let pr = Reel::of(t, p, film);
+            let ps = src_at(t, p, v.start);
+            line(
+                out,
+                ev,
+                &Line {
+                    reel: &pr.reel,
+                    chan: pr.chan,
+                    dissolve: None,
+                    src: (ps, ps),
+                    src_rate: pr.rate,
+                    rec: (v.start, v.start),
+                },
+                t,
+            );
+            line(
+                out,
+                ev,
+                &Line {
+                    dissolve: Some(frames),
+                    ..this
+                },
+                t,
+            );
+            remarks(out, Some(&file_name(&pr.file)), &name, Some(&r.file), &note);
+        }
+        Entry::Dip { frames, white } => {
+            // Out of the item before into black, then from black into this one.
+            let half = frames / 2;
+            let p = &t.video[k - 1];
+            let pr = Reel::of(t, p, film);
+            let from = v.start - half;
+            let ps = src_at(t, p, from);
+            line(
+                out,
+                ev,
+                &Line {
+                    reel: &pr.reel,
+                    chan: pr.chan,
+                    dissolve: None,
+                    src: (ps, ps),
+                    src_rate: pr.rate,
+                    rec: (from, from),
+                },
+                t,
+            );
+            line(
+                out,
+                ev,
+                &Line {
+                    reel: "BL",
+                    chan: "V",
+                    dissolve: Some(half),
+                    src: (0, half),
+                    src_rate: t.rate,
+                    rec: (from, v.start),
+                },
+                t,
+            );
+            let through = if white {
+                "fade through white (the black reel stands for white)"
+            } else {
+                "fade to black"
+            };
+            remarks(out, Some(&file_name(&pr.file)), "BLACK", None, through);
+            ev += 1;
+            line(
+                out,
+                ev,
+                &Line {
+                    reel: "BL",
+                    chan: "V",
+                    dissolve: None,
+                    src: (0, 0),
+                    src_rate: t.rate,
+                    rec: (v.start, v.start),
+                },
+                t,
+            );
+            line(
+                out,
+                ev,
+                &Line {
+                    dissolve: Some(frames - half),
+                    ..this
+                },
+                t,
+            );
+            remarks(out, Some("BLACK"), &name, Some(&r.file), &note);
+        }
+    }
+    ev
 }
 
 impl Exporter for Edl {
@@ -97,68 +266,34 @@ impl Exporter for Edl {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         );
-        let chan = if t.film_has_audio { "B" } else { "V" };
         let mut ev = 0;
-        let n = t.video.len();
-        for k in 0..n {
-            let v = &t.video[k];
-            let (reel, file, src_rate) = self.reel_of(t, v, &film_reel);
-            let c = if matches!(v.source, Source::Film { .. }) { chan } else { "V" };
-            let rec_in = v.start;
-            let rec_out = t.video.get(k + 1).map_or(v.start + v.frames, event_start);
-            let src_at = |rec: i64| match v.source {
-                Source::Film { in_frame } => in_frame + t.film_frames(rec - v.start),
-                Source::Card { .. } => rec - v.start,
-            };
-            ev += 1;
-            match v.into {
-                Entry::Cut => line(&mut out, ev, &Line { reel: &reel, chan: c, dissolve: None, src: (src_at(rec_in), src_at(rec_out)), src_rate, rec: (rec_in, rec_out) }, t),
-                Entry::Dissolve { frames } => {
-                    let p = &t.video[k - 1];
-                    let (preel, _, prate) = self.reel_of(t, p, &film_reel);
-                    let pc = if matches!(p.source, Source::Film { .. }) { chan } else { "V" };
-                    let ps = match p.source {
-                        Source::Film { in_frame } => in_frame + t.film_frames(rec_in - p.start),
-                        Source::Card { .. } => rec_in - p.start,
-                    };
-                    line(&mut out, ev, &Line { reel: &preel, chan: pc, dissolve: None, src: (ps, ps), src_rate: prate, rec: (rec_in, rec_in) }, t);
-                    line(&mut out, ev, &Line { reel: &reel, chan: c, dissolve: Some(frames), src: (src_at(rec_in), src_at(rec_out)), src_rate, rec: (rec_in, rec_out) }, t);
-                }
-                Entry::Dip { frames, white } => {
-                    // Out of the item before into black, then from black into this one.
-                    let half = frames / 2;
-                    let p = &t.video[k - 1];
-                    let (preel, _, prate) = self.reel_of(t, p, &film_reel);
-                    let pc = if matches!(p.source, Source::Film { .. }) { chan } else { "V" };
-                    let from = rec_in - half;
-                    let ps = match p.source {
-                        Source::Film { in_frame } => in_frame + t.film_frames(from - p.start),
-                        Source::Card { .. } => from - p.start,
-                    };
-                    line(&mut out, ev, &Line { reel: &preel, chan: pc, dissolve: None, src: (ps, ps), src_rate: prate, rec: (from, from) }, t);
-                    line(&mut out, ev, &Line { reel: "BL", chan: "V", dissolve: Some(half), src: (0, half), src_rate: t.rate, rec: (from, rec_in) }, t);
-                    if white {
-                        out.push_str("* FADE THROUGH WHITE (the black reel stands for white)\n");
-                    }
-                    ev += 1;
-                    line(&mut out, ev, &Line { reel: "BL", chan: "V", dissolve: None, src: (0, 0), src_rate: t.rate, rec: (rec_in, rec_in) }, t);
-                    line(&mut out, ev, &Line { reel: &reel, chan: c, dissolve: Some(frames - half), src: (src_at(rec_in), src_at(rec_out)), src_rate, rec: (rec_in, rec_out) }, t);
-                }
-            }
-            let name = std::path::Path::new(&file)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let _ = writeln!(out, "* FROM CLIP NAME: {name}\n* SOURCE FILE: {file}\n* COMMENT: {} | {}", v.name, v.note.replace('\n', " "));
-            out.push('\n');
+        for k in 0..t.video.len() {
+            ev = item_events(&mut out, t, k, &film_reel, ev);
         }
         for a in t.audio.iter().filter(|a| a.track == AudioTrack::Music) {
             ev += 1;
             let dur = (a.frames as f64 * a.media_rate.fps() / t.rate.fps()).round() as i64;
-            line(&mut out, ev, &Line { reel: "AX", chan: "A2", dissolve: None, src: (a.source_in, a.source_in + dur), src_rate: a.media_rate, rec: (a.start, a.start + a.frames) }, t);
+            line(
+                &mut out,
+                ev,
+                &Line {
+                    reel: "AX",
+                    chan: "A2",
+                    dissolve: None,
+                    src: (a.source_in, a.source_in + dur),
+                    src_rate: a.media_rate,
+                    rec: (a.start, a.start + a.frames),
+                },
+                t,
+            );
             let file = t.reference(&a.media);
-            let name = a.media.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            let _ = writeln!(out, "* FROM CLIP NAME: {name}\n* SOURCE FILE: {file}\n* COMMENT: music at {:+.1} dB\n", a.gain_db);
+            remarks(
+                &mut out,
+                None,
+                &file_name(&file),
+                Some(&file),
+                &format!("music at {:+.1} dB", a.gain_db),
+            );
         }
         Ok(out)
     }

@@ -101,7 +101,9 @@ fn resources(out: &mut String, t: &Timeline) -> Ids {
         }
         let id = format!("r{next}");
         next += 1;
-        let len = s.duration_s.map_or(0, |d| (d * t.rate.fps()).floor() as i64);
+        let len = s
+            .duration_s
+            .map_or(0, |d| (d * t.rate.fps()).floor() as i64);
         let _ = writeln!(
             out,
             "    <asset id=\"{id}\" name=\"{}\" start=\"0s\" duration=\"{}\" hasAudio=\"1\" audioSources=\"1\" audioChannels=\"2\" audioRate=\"48000\">\n      <media-rep kind=\"original-media\" src=\"{}\"/>\n    </asset>",
@@ -149,18 +151,22 @@ fn gain(g: f64) -> String {
 /// A connected sound: `lane` below the storyline, placed in the parent's clock.
 fn connected(t: &Timeline, ids: &Ids, p: &Piece, a: &AudioItem, lane: i32) -> String {
     let (r, role, src) = match a.track {
-        AudioTrack::Film | AudioTrack::VoiceOver | AudioTrack::Tails => (
-            ids.film.as_str(),
-            "dialogue",
-            " srcEnable=\"audio\"",
-        ),
+        AudioTrack::Film | AudioTrack::VoiceOver | AudioTrack::Tails => {
+            (ids.film.as_str(), "dialogue", " srcEnable=\"audio\"")
+        }
         AudioTrack::Music => (
-            ids.sounds.iter().find(|(s, _)| s == &a.media).map_or("", |x| x.1.as_str()),
+            ids.sounds
+                .iter()
+                .find(|(s, _)| s == &a.media)
+                .map_or("", |x| x.1.as_str()),
             "music",
             "",
         ),
         AudioTrack::Effects => (
-            ids.sounds.iter().find(|(s, _)| s == &a.media).map_or("", |x| x.1.as_str()),
+            ids.sounds
+                .iter()
+                .find(|(s, _)| s == &a.media)
+                .map_or("", |x| x.1.as_str()),
             "effects",
             "",
         ),
@@ -274,7 +280,10 @@ mod tests {
 
     #[test]
     fn times_are_whole_frames_as_fractions() {
-        let ntsc = Rate { num: 24000, den: 1001 };
+        let ntsc = Rate {
+            num: 24000,
+            den: 1001,
+        };
         assert_eq!(time(1, ntsc), "1001/24000s");
         assert_eq!(time(24, Rate { num: 24, den: 1 }), "1s");
         assert_eq!(time(36, Rate { num: 24, den: 1 }), "36/24s");

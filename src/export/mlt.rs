@@ -38,7 +38,11 @@ fn gcd(a: u32, b: u32) -> u32 {
 }
 
 fn prop(out: &mut String, name: &str, value: &str) {
-    let _ = writeln!(out, "    <property name=\"{name}\">{}</property>", xml_escape(value));
+    let _ = writeln!(
+        out,
+        "    <property name=\"{name}\">{}</property>",
+        xml_escape(value)
+    );
 }
 
 fn volume(out: &mut String, gain_db: f64) {
@@ -64,7 +68,11 @@ fn item_producer(out: &mut String, t: &Timeline, v: &VideoItem) -> String {
             volume(out, v.gain_db);
         }
         Source::Card { still, .. } => {
-            let _ = writeln!(out, "  <producer id=\"{id}\" in=\"0\" out=\"{}\">", v.frames - 1);
+            let _ = writeln!(
+                out,
+                "  <producer id=\"{id}\" in=\"0\" out=\"{}\">",
+                v.frames - 1
+            );
             prop(out, "resource", &t.reference(still));
             prop(out, "mlt_service", "qimage");
             prop(out, "length", &v.frames.to_string());
@@ -100,7 +108,11 @@ fn picture(out: &mut String, t: &Timeline) -> String {
         if let Entry::Dissolve { frames } = v.into {
             let p = &t.video[k - 1];
             let id = format!("xfade_{:02}", v.index + 1);
-            let _ = writeln!(xfades, "  <tractor id=\"{id}\" in=\"0\" out=\"{}\">", frames - 1);
+            let _ = writeln!(
+                xfades,
+                "  <tractor id=\"{id}\" in=\"0\" out=\"{}\">",
+                frames - 1
+            );
             let _ = writeln!(
                 xfades,
                 "    <track producer=\"{}\" in=\"{}\" out=\"{}\"/>\n    <track producer=\"{}\" in=\"{}\" out=\"{}\"/>",
@@ -116,7 +128,11 @@ fn picture(out: &mut String, t: &Timeline) -> String {
                 "    <transition mlt_service=\"luma\" in=\"0\" out=\"{o}\" a_track=\"0\" b_track=\"1\"/>\n    <transition mlt_service=\"mix\" in=\"0\" out=\"{o}\" a_track=\"0\" b_track=\"1\" start=\"-1\"/>\n  </tractor>",
                 o = frames - 1
             );
-            let _ = writeln!(entries, "    <entry producer=\"{id}\" in=\"0\" out=\"{}\"/>", frames - 1);
+            let _ = writeln!(
+                entries,
+                "    <entry producer=\"{id}\" in=\"0\" out=\"{}\"/>",
+                frames - 1
+            );
         }
         if to > from {
             let _ = writeln!(
@@ -195,7 +211,11 @@ impl Exporter for Mlt {
                 tracks.push((id, true));
             }
         }
-        let _ = writeln!(out, "  <tractor id=\"main\" in=\"0\" out=\"{}\">", t.frames - 1);
+        let _ = writeln!(
+            out,
+            "  <tractor id=\"main\" in=\"0\" out=\"{}\">",
+            t.frames - 1
+        );
         prop(&mut out, "shotcut", "1");
         for (id, audio) in &tracks {
             let hide = if *audio { " hide=\"video\"" } else { "" };

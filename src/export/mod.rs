@@ -126,11 +126,14 @@ impl Format {
             if n.is_empty() {
                 continue;
             }
-            let f = Format::ALL.into_iter().find(|f| f.name() == n).ok_or_else(|| {
-                ExportError::Usage(format!(
-                    "unknown export format '{n}' (one of: otio, fcpxml, edl, mlt, srt, vtt)"
-                ))
-            })?;
+            let f = Format::ALL
+                .into_iter()
+                .find(|f| f.name() == n)
+                .ok_or_else(|| {
+                    ExportError::Usage(format!(
+                        "unknown export format '{n}' (one of: otio, fcpxml, edl, mlt, srt, vtt)"
+                    ))
+                })?;
             if !out.contains(&f) {
                 out.push(f);
             }
@@ -262,7 +265,9 @@ fn find_inputs(m: &Manifest, mp: &Path, warnings: &mut Vec<String>) -> Result<Fo
     let subs = m.film.subtitles.as_ref().and_then(|s| {
         let r = resolve(Path::new(s), mp);
         if r.is_none() && !s.starts_with("embedded") {
-            warnings.push(format!("{s}: the subtitles are missing; captions carry the voice-over only"));
+            warnings.push(format!(
+                "{s}: the subtitles are missing; captions carry the voice-over only"
+            ));
         }
         r
     });
@@ -295,8 +300,7 @@ fn cues(m: &Manifest, subs: Option<&Path>) -> Result<Vec<(f64, f64, String)>, Ex
             path: p.to_path_buf(),
             msg: e.to_string(),
         })?;
-    Ok(d
-        .spoken()
+    Ok(d.spoken()
         .map(|c| (c.start_s, c.end_s, c.text.clone()))
         .collect())
 }
@@ -317,18 +321,21 @@ fn render_stills(m: &Manifest, dir: &Path) -> Result<Vec<(usize, PathBuf)>, Expo
         return Ok(Vec::new());
     }
     let font = crate::render::find_font().ok_or(ExportError::NoFont)?;
-    std::fs::create_dir_all(dir).map_err(|e| {
-        crate::workdir::WorkdirError::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        }
+    std::fs::create_dir_all(dir).map_err(|e| crate::workdir::WorkdirError::Io {
+        path: dir.to_path_buf(),
+        source: e,
     })?;
     let mut out = Vec::new();
     for (i, c) in cards {
         let path = dir.join(format!("card_{:02}.png", i + 1));
         let tmp = dir.join(format!(".card_{:02}.partial.png", i + 1));
-        let args =
-            crate::render::card_still_args(&c.text, m.render.width, m.render.height, Some(&font), &tmp);
+        let args = crate::render::card_still_args(
+            &c.text,
+            m.render.width,
+            m.render.height,
+            Some(&font),
+            &tmp,
+        );
         let run = crate::media::process::Process::ffmpeg()
             .args(["-y", "-nostdin", "-loglevel", "error"])
             .args(args)
@@ -368,11 +375,16 @@ pub fn export(req: &Request) -> Result<Report, ExportError> {
         .map(|(num, den)| Rate { num, den })
         .unwrap_or_else(|| Rate::from_fps(probe.fps));
     let music = f.music.as_deref().map(audio_file).transpose()?;
-    let sfx = f.sfx.iter().map(|p| audio_file(p)).collect::<Result<Vec<_>, _>>()?;
+    let sfx = f
+        .sfx
+        .iter()
+        .map(|p| audio_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let cues = cues(&m, f.subs.as_deref())?;
     let start_tc = match &req.start_tc {
-        Some(tc) => timecode::parse(tc, Rate::from_fps(m.render.fps))
-            .ok_or_else(|| ExportError::Usage(format!("--start-tc {tc}: not a timecode HH:MM:SS:FF")))?,
+        Some(tc) => timecode::parse(tc, Rate::from_fps(m.render.fps)).ok_or_else(|| {
+            ExportError::Usage(format!("--start-tc {tc}: not a timecode HH:MM:SS:FF"))
+        })?,
         None => 0,
     };
     let media_root = req

@@ -256,7 +256,9 @@ pub fn shown_frame(c: &Clip, film: Rate) -> i64 {
     let t = if c.decode_from_s.is_some() {
         c.source_in_s - 1e-4
     } else {
-        let six: f64 = format!("{:.6}", c.source_in_s).parse().unwrap_or(c.source_in_s);
+        let six: f64 = format!("{:.6}", c.source_in_s)
+            .parse()
+            .unwrap_or(c.source_in_s);
         six - 1e-7
     };
     (t * film.fps() - 1e-6).ceil().max(0.0) as i64
@@ -597,7 +599,9 @@ impl Timeline {
 
     /// Whole frames of the film file (for available ranges).
     pub fn film_length(&self) -> Option<i64> {
-        self.film.duration_s.map(|d| (d * self.film_rate.fps()).floor() as i64)
+        self.film
+            .duration_s
+            .map(|d| (d * self.film_rate.fps()).floor() as i64)
     }
 }
 
@@ -635,14 +639,44 @@ mod tests {
 
     #[test]
     fn rates_are_exact_fractions() {
-        assert_eq!(Rate::from_fps(24000.0 / 1001.0), Rate { num: 24000, den: 1001 });
-        assert_eq!(Rate::from_fps(30000.0 / 1001.0), Rate { num: 30000, den: 1001 });
+        assert_eq!(
+            Rate::from_fps(24000.0 / 1001.0),
+            Rate {
+                num: 24000,
+                den: 1001
+            }
+        );
+        assert_eq!(
+            Rate::from_fps(30000.0 / 1001.0),
+            Rate {
+                num: 30000,
+                den: 1001
+            }
+        );
         assert_eq!(Rate::from_fps(25.0), Rate { num: 25, den: 1 });
         // 23.976 written with three decimals is not 24000/1001.
-        assert_eq!(Rate::from_fps(23.976), Rate { num: 23976, den: 1000 });
-        assert!(Rate { num: 30000, den: 1001 }.drop_frame());
-        assert!(Rate { num: 60000, den: 1001 }.drop_frame());
-        assert!(!Rate { num: 24000, den: 1001 }.drop_frame());
+        assert_eq!(
+            Rate::from_fps(23.976),
+            Rate {
+                num: 23976,
+                den: 1000
+            }
+        );
+        assert!(Rate {
+            num: 30000,
+            den: 1001
+        }
+        .drop_frame());
+        assert!(Rate {
+            num: 60000,
+            den: 1001
+        }
+        .drop_frame());
+        assert!(!Rate {
+            num: 24000,
+            den: 1001
+        }
+        .drop_frame());
         assert!(!Rate { num: 30, den: 1 }.drop_frame());
     }
 

@@ -60,7 +60,13 @@ pub(super) fn lay_card(g: &mut Graph, m: &Manifest, c: &Card, slot: &Slot, font:
 /// Arguments that draw a card as the render shows it between its fades
 /// (its text on black, `w`×`h`) into one PNG at `out`: the still an
 /// editing program places where the trailer has the card.
-pub fn card_still_args(text: &str, w: u32, h: u32, font: Option<&Path>, out: &Path) -> Vec<OsString> {
+pub fn card_still_args(
+    text: &str,
+    w: u32,
+    h: u32,
+    font: Option<&Path>,
+    out: &Path,
+) -> Vec<OsString> {
     crate::args![
         "-f",
         "lavfi",

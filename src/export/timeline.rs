@@ -370,7 +370,10 @@ pub fn build(m: &Manifest, inp: &Inputs) -> Timeline {
                 video.push(VideoItem {
                     index: i,
                     act: c.act,
-                    name: format!("{:02} {} card", i + 1, act_name(c.act)),
+                    name: match c.act {
+                        Act::EndCard => format!("{:02} end card", i + 1),
+                        a => format!("{:02} {} card", i + 1, act_name(a)),
+                    },
                     note: c.text.clone(),
                     start,
                     frames: n,

@@ -132,15 +132,9 @@ fn ffmpeg_and_ffprobe_are_spawned_only_in_media() {
             }
         }
     }
-    assert!(
-        outside.is_empty(),
-        "ffmpeg spawned outside src/media: {outside:?}"
-    );
+    assert!(outside.is_empty(), "ffmpeg spawned outside src/media: {outside:?}");
     let runner = std::fs::read_to_string(media.join("process.rs")).unwrap();
-    assert!(
-        runner.contains("Command::new"),
-        "src/media/process.rs spawns the tools"
-    );
+    assert!(runner.contains("Command::new"), "src/media/process.rs spawns the tools");
 }
 
 /// The length of each `fn` in non-test code, counted as
@@ -192,8 +186,5 @@ fn no_function_over_150_lines() {
     let long = long_functions(150);
     assert!(long.is_empty(), "functions over 150 lines: {long:?}");
     // The counter sees functions at all: the longest ones are near 100.
-    assert!(
-        !long_functions(60).is_empty(),
-        "the counter found no function over 60 lines"
-    );
+    assert!(!long_functions(60).is_empty(), "the counter found no function over 60 lines");
 }

@@ -59,5 +59,15 @@ if [ "$cmd" = demo ]; then
 fi
 
 scripts/fixtures.sh tests
+# What tests/export.rs reads the exports with: melt renders the MLT, xmllint
+# reads the FCPXML, OpenTimelineIO 0.18.1 and pycmx (a venv) the OTIO and EDL.
+for p in melt libxml2-utils; do
+  dpkg -s "$p" >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }
+done
+EV=$HOME/.cache/cinecut/export-venv
+if ! "$EV/bin/python" -c "import opentimelineio, pycmx" 2>/dev/null; then
+  python3 -m venv "$EV"
+  "$EV/bin/pip" install -q --disable-pip-version-check opentimelineio==0.18.1 pycmx
+fi
 cargo build --locked --all-targets
 exec cargo test --locked -- --test-threads=2

@@ -20,6 +20,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Make a trailer from a film.
@@ -85,6 +87,27 @@ pub enum Command {
         #[arg(long)]
         trailer: Option<PathBuf>,
     },
+    /// Export the cut as an editable timeline (OTIO, FCPXML 1.10, CMX3600 EDL,
+    /// MLT) or captions (SRT, WebVTT), written beside the manifest.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The TRAILER_MANIFEST.json to export (it is never changed).
+    pub manifest: PathBuf,
+    /// Formats, comma-separated: otio, fcpxml, edl, mlt, srt, vtt.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Output file (one format only; default: beside the manifest, named after it).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write media references relative to this folder (default: absolute).
+    #[arg(long)]
+    pub media_root: Option<PathBuf>,
+    /// Timecode of the timeline's first frame, e.g. 01:00:00:00.
+    #[arg(long, default_value = "00:00:00:00")]
+    pub start_tc: String,
 }
 
 /// Optional language and vision models (llama.cpp's llama-server or any
@@ -157,6 +180,10 @@ pub struct TrailerArgs {
     /// contact sheet beside the trailer.
     #[arg(long)]
     pub report: bool,
+    /// After the render, export the cut beside the trailer in these formats
+    /// (comma-separated: otio, fcpxml, edl, mlt, srt, vtt).
+    #[arg(long, value_delimiter = ',')]
+    pub export: Vec<String>,
 }
 
 impl ModelArgs {

@@ -45,7 +45,45 @@ pub fn run(cli: Cli, ui: &Ui) -> Result<i32> {
             },
             ui,
         ),
+        Command::Export(a) => export(&a, ui),
     }
+}
+
+/// `cinecut export`: the manifest in each format asked for.
+fn export(a: &crate::cli::ExportArgs, ui: &Ui) -> Result<i32> {
+    let req = crate::export::Request {
+        manifest: a.manifest.clone(),
+        formats: crate::export::Format::parse_list(&a.to)?,
+        output: a.output.clone(),
+        base: None,
+        media_root: a.media_root.clone(),
+        start_tc: Some(a.start_tc.clone()),
+    };
+    print_export(&crate::export::export(&req)?, ui)
+}
+
+/// What an export wrote: a line per file, or the JSON report.
+fn print_export(r: &crate::export::Report, ui: &Ui) -> Result<i32> {
+    for w in &r.warnings {
+        ui.warn(w);
+    }
+    if ui.json {
+        return print_json(r);
+    }
+    if !ui.quiet {
+        for w in &r.written {
+            println!(
+                "{} — {} frames at {} fps",
+                w.path.display(),
+                r.frames,
+                r.frame_rate
+            );
+        }
+        for c in &r.cards {
+            println!("{} (card still)", c.display());
+        }
+    }
+    Ok(0)
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<i32> {
@@ -75,27 +113,57 @@ fn report(summary: &Summary, ui: &Ui) -> Result<i32> {
 }
 
 fn trailer(a: &TrailerArgs, ui: &Ui) -> Result<i32> {
+    let formats = crate::export::Format::parse_list(&a.export)?;
     let opts = TrailerOptions::try_from(a)?;
     let summary = pipeline::run_trailer(&opts, ui)?;
-    if !a.report {
+    // The exports and the report follow the render (no exports after --review;
+    // the report then has no trailer to measure).
+    let exported = match (
+        &summary.output,
+        formats.is_empty() || summary.review_pending,
+    ) {
+        (Some(out), false) => Some(crate::export::export(&crate::export::Request {
+            manifest: summary.manifest.clone(),
+            formats,
+            // Beside the trailer, named after it: trailer.otio, trailer.fcpxml…
+            base: Some(out.with_extension("")),
+            ..Default::default()
+        })?),
+        _ => None,
+    };
+    let page = match a.report {
+        true => Some(crate::report::write_report(
+            &crate::report::ReportRequest {
+                manifest: summary.manifest.clone(),
+                output: Some(crate::report::beside_trailer(&opts.out)),
+                trailer: summary.output.clone(),
+            },
+        )?),
+        false => None,
+    };
+    if exported.is_none() && page.is_none() {
         return report(&summary, ui);
     }
-    // The report measures the trailer just rendered (none after --review).
-    let written = crate::report::write_report(&crate::report::ReportRequest {
-        manifest: summary.manifest.clone(),
-        output: Some(crate::report::beside_trailer(&opts.out)),
-        trailer: summary.output.clone(),
-    })?;
     if ui.json {
         for w in &summary.warnings {
             ui.warn(w);
         }
         let mut v = serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-        v["report"] = serde_json::to_value(&written).map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(e) = &exported {
+            v["export"] = serde_json::to_value(e).map_err(|e| Error::Internal(e.to_string()))?;
+        }
+        if let Some(w) = &page {
+            v["report"] = serde_json::to_value(w).map_err(|e| Error::Internal(e.to_string()))?;
+        }
         return print_json(&v);
     }
     report(&summary, ui)?;
-    print_written(&written, ui);
+    if let Some(e) = &exported {
+        print_export(e, ui)?;
+    }
+    if let Some(w) = &page {
+        print_written(w, ui);
+    }
     Ok(0)
 }
 

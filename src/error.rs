@@ -9,6 +9,7 @@
 use crate::analysis::AnalysisError;
 use crate::check::CheckError;
 use crate::embed::EmbedError;
+use crate::export::ExportError;
 use crate::llm::LlmError;
 use crate::manifest::ManifestError;
 use crate::media::MediaError;
@@ -71,6 +72,8 @@ pub enum Error {
     Busy(String),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     /// What CineCut needs to run is not installed (`cinecut doctor`). Exit code 1.
     #[error("{0}")]
     Setup(String),
@@ -129,6 +132,7 @@ impl Error {
             Error::Manifest(ManifestError::Write(_)) => false,
             Error::Check(e) => return e.exit_code(),
             Error::Report(e) => return e.exit_code(),
+            Error::Export(e) => e.is_users(),
             Error::Analysis(e) => matches!(
                 e,
                 AnalysisError::NotFound(_)
@@ -161,6 +165,10 @@ impl Error {
             | Error::Media(MediaError::ToolMissing { .. } | MediaError::ToolFailed { .. })
             | Error::Render(RenderError::Media(MediaError::ToolMissing { .. })) => {
                 "`cinecut doctor` says what is installed and what is missing"
+            }
+            Error::Export(ExportError::NoFont) => "install fonts-dejavu-core or set CINECUT_FONT",
+            Error::Export(ExportError::Usage(_)) => {
+                "`cinecut export --help` lists the formats and options"
             }
             Error::Setup(_) => {
                 "install what is marked missing above (./setup.sh demo installs it all)"

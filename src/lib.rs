@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod edit;
 pub mod embed;
 pub mod error;
+pub mod export;
 pub mod llm;
 pub mod manifest;
 pub mod media;

@@ -22,6 +22,10 @@ pub struct Probe {
     pub fps: f64,
     /// The stream's nominal rate; differs from `fps` on variable frame rate files.
     pub nominal_fps: f64,
+    /// The exact rational rate `fps` was read from (`24000/1001`, not 23.976):
+    /// timeline exports count frames in it. None when the stream states none.
+    #[serde(default)]
+    pub frame_rate: Option<(u32, u32)>,
     pub variable_frame_rate: bool,
     pub video_codec: String,
     /// Coded size.
@@ -116,6 +120,13 @@ struct RawStream {
     side_data_list: Vec<serde_json::Value>,
     #[serde(default)]
     disposition: std::collections::HashMap<String, i64>,
+}
+
+/// `num/den` as whole numbers (both positive), as ffprobe writes a rational.
+fn rational(s: &Option<String>) -> Option<(u32, u32)> {
+    let (a, b) = s.as_deref()?.split_once('/')?;
+    let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+    (a > 0 && b > 0).then_some((a, b))
 }
 
 fn ratio(s: &Option<String>) -> f64 {
@@ -422,12 +433,14 @@ fn from_raw(path: &Path, raw: Raw) -> Result<Probe> {
         .ok_or_else(|| MediaError::input(path, InputProblem::NoDuration))?;
     let nominal_fps = ratio(&video.r_frame_rate);
     let mut fps = ratio(&video.avg_frame_rate);
+    let mut frame_rate = rational(&video.avg_frame_rate);
     if let Some(n) = num(&video.nb_frames) {
         if n > 1.0 && fps <= 0.0 {
             fps = n / duration_s;
         }
     }
     if !(fps > 0.0 && fps < 1000.0) {
+        frame_rate = rational(&video.r_frame_rate);
         fps = if nominal_fps > 0.0 && nominal_fps < 1000.0 {
             nominal_fps
         } else {
@@ -471,6 +484,7 @@ fn from_raw(path: &Path, raw: Raw) -> Result<Probe> {
         duration_s,
         fps,
         nominal_fps,
+        frame_rate: frame_rate.filter(|&(n, d)| (n as f64 / d as f64 - fps).abs() < 1e-9 * fps),
         variable_frame_rate,
         video_codec: video.codec_name.clone().unwrap_or_default(),
         width,
@@ -527,6 +541,7 @@ mod tests {
         let p = from_ffprobe_json(Path::new("x.mp4"), json).unwrap();
         assert!(p.variable_frame_rate);
         assert!((p.fps - 29.97).abs() < 1e-6);
+        assert_eq!(p.frame_rate, Some((2997, 100)));
         assert_eq!(p.rotation, 90);
         assert_eq!(p.display_size(), (1080, 1920));
         assert!(!p.has_audio);

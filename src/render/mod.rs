@@ -20,7 +20,7 @@ mod sound;
 
 pub use error::RenderError;
 pub use graph::clip_seek;
-pub use picture::{grade_chains, picture_args};
+pub use picture::{card_still_args, grade_chains, picture_args};
 
 use crate::manifest::{Item, Manifest};
 use crate::media::process::{file_arg, Process};

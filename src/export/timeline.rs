@@ -268,7 +268,7 @@ fn clip_name(i: usize, c: &Clip) -> String {
     format!(
         "{:02} {} {}",
         i + 1,
-        act_name(c.act),
+        c.act.label(),
         c.beat_type.as_deref().unwrap_or("clip")
     )
 }
@@ -285,19 +285,6 @@ fn clip_note(c: &Clip) -> String {
         s.push_str(&format!("; dialogue: {d}"));
     }
     s
-}
-
-pub fn act_name(a: Act) -> &'static str {
-    match a {
-        Act::ColdOpen => "cold open",
-        Act::Act1 => "act 1",
-        Act::Act2 => "act 2",
-        Act::SilenceBeat => "silence beat",
-        Act::Act3 => "act 3",
-        Act::Title => "title",
-        Act::Button => "button",
-        Act::EndCard => "end card",
-    }
 }
 
 /// How item `i` of `m` begins, in frames of `rate`.
@@ -372,7 +359,7 @@ pub fn build(m: &Manifest, inp: &Inputs) -> Timeline {
                     act: c.act,
                     name: match c.act {
                         Act::EndCard => format!("{:02} end card", i + 1),
-                        a => format!("{:02} {} card", i + 1, act_name(a)),
+                        a => format!("{:02} {} card", i + 1, a.label()),
                     },
                     note: c.text.clone(),
                     start,
@@ -477,7 +464,7 @@ fn markers(m: &Manifest, t: &Timeline) -> Vec<Marker> {
         if prev != Some(v.act) {
             out.push(Marker {
                 frame: v.cut(),
-                name: format!("act: {}", act_name(v.act)),
+                name: format!("act: {}", v.act.label()),
                 note: v.name.clone(),
             });
             prev = Some(v.act);

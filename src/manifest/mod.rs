@@ -233,6 +233,23 @@ pub enum Act {
     EndCard,
 }
 
+impl Act {
+    /// The act as people read it ("cold open", "act 1"), for timelines and
+    /// the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Act::ColdOpen => "cold open",
+            Act::Act1 => "act 1",
+            Act::Act2 => "act 2",
+            Act::SilenceBeat => "silence beat",
+            Act::Act3 => "act 3",
+            Act::Title => "title",
+            Act::Button => "button",
+            Act::EndCard => "end card",
+        }
+    }
+}
+
 /// One piece of the trailer's timeline, in playing order.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -8,7 +8,7 @@ use super::sheet::SheetLayout;
 use super::svg::{self, Marker, Range};
 use crate::check::rules::{Rule, Verdict, RULES};
 use crate::check::CheckReport;
-use crate::manifest::{Act, Item};
+use crate::manifest::Item;
 use base64::Engine;
 use std::fmt::{self, Write};
 
@@ -211,19 +211,6 @@ fn intensity(d: &ReportData) -> Filled<String> {
     ))
 }
 
-fn act_name(a: Act) -> &'static str {
-    match a {
-        Act::ColdOpen => "cold open",
-        Act::Act1 => "act 1",
-        Act::Act2 => "act 2",
-        Act::SilenceBeat => "silence beat",
-        Act::Act3 => "act 3",
-        Act::Title => "title",
-        Act::Button => "button",
-        Act::EndCard => "end card",
-    }
-}
-
 /// Every item of the timeline in order: a card per clip, a tile per card.
 fn storyboard(d: &ReportData) -> String {
     let mut out = String::from(r#"<div class="board">"#);
@@ -239,7 +226,7 @@ fn storyboard(d: &ReportData) -> String {
                 let _ = write!(
                     out,
                     r#"<div class="card" title="{} at {}">{}</div>"#,
-                    act_name(card.act),
+                    card.act.label(),
                     clock(d.starts[i]),
                     esc(&card.text)
                 );
@@ -283,7 +270,7 @@ fn clip_card(out: &mut String, c: &ClipView) {
         clock(k.source_out_s),
         clock(c.at_s),
         c.len_s,
-        act_name(k.act),
+        k.act.label(),
         opt(&k.zone),
         opt(&k.beat_type),
         k.score,

